@@ -1,0 +1,42 @@
+"""Configuration from the environment (and an optional ``.env``)."""
+
+import re
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+DEFAULT_API = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    bot_token: str = Field(default="", repr=False)
+    bot_api_url: str = DEFAULT_API
+    database_url: str = "sqlite+aiosqlite:///frontdoor.db"
+    estate_file: Path | None = None
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    # Pacing of the outbox sender, in seconds between messages (Telegram's published limits).
+    send_private_interval: float = 1.0
+    send_group_interval: float = 3.0
+    send_global_per_second: float = 30.0
+    send_max_attempts: int = 8
+    flood_messages: int = 20
+    flood_window: float = 10.0
+
+    @field_validator("bot_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def token_problem(self) -> str | None:
+        """Why the token cannot be used, in one line, or None when it looks right."""
+        where = "get one from @BotFather in Telegram (/newbot)"
+        if not self.bot_token:
+            return f"BOT_TOKEN is not set: {where} and put it in the environment or .env"
+        if not TOKEN_PATTERN.match(self.bot_token):
+            return f"BOT_TOKEN is malformed (expected <digits>:<secret>): {where}"
+        return None

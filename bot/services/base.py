@@ -1,0 +1,39 @@
+"""What every service holds: sessions, a clock and the catalogs."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain.clock import Clock
+from bot.i18n import Gettext, Translator
+from bot.services.context import EstateContext
+from bot.services.notify import Outgoing
+from storage.models import Estate
+
+
+@dataclass
+class ServiceDeps:
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    translator: Translator
+
+
+class Service:
+    def __init__(self, deps: ServiceDeps) -> None:
+        self.deps = deps
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One use case, one transaction."""
+        async with self.deps.sessions.begin() as session:
+            yield session
+
+    def tr(self, locale: str) -> Gettext:
+        return self.deps.translator.for_locale(locale)
+
+    async def outgoing(self, session: AsyncSession, estate_id: int) -> Outgoing:
+        estate = await session.get(Estate, estate_id)
+        assert estate is not None
+        return Outgoing(session, EstateContext.of(estate), self.deps.clock.now())

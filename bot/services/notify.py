@@ -1,0 +1,132 @@
+"""Queueing what the bot owes people, inside the caller's transaction."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.context import EstateContext
+from storage.models import Department, Resident, Ticket
+from storage.outbox_repo import enqueue
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+
+
+def markup_json(markup: Markup | None) -> dict[str, Any] | None:
+    return None if markup is None else markup.model_dump(mode="json", exclude_none=True)
+
+
+@dataclass
+class Outgoing:
+    """One transaction's view of the outbox."""
+
+    session: AsyncSession
+    ctx: EstateContext
+    now: datetime
+
+    async def to_resident(
+        self,
+        resident: Resident,
+        key: str,
+        text: str,
+        *,
+        ticket: Ticket | None = None,
+        markup: Markup | None = None,
+        urgent: bool = False,
+        photos: list[str] | None = None,
+    ) -> None:
+        """A notice to a resident; held during quiet hours unless urgent."""
+        if resident.telegram_id is None:
+            return
+        not_before = None if urgent else self.ctx.quiet.release_at(self.now)
+        payload: dict[str, Any] = {"text": text, "markup": markup_json(markup)}
+        if photos:
+            payload["photos"] = photos
+        await enqueue(
+            self.session,
+            key=key,
+            chat_id=resident.telegram_id,
+            op="send",
+            payload=payload,
+            now=self.now,
+            not_before=not_before,
+            estate_id=self.ctx.id,
+            ticket_id=ticket.id if ticket is not None else None,
+            resident_id=resident.id,
+            urgent=urgent,
+        )
+
+    async def to_chat(
+        self,
+        chat_id: int,
+        key: str,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        ticket: Ticket | None = None,
+        markup: Markup | None = None,
+        reply_to_card: bool = False,
+        photos: list[str] | None = None,
+    ) -> None:
+        """A message to a staff chat (a group, or a staff member's private chat)."""
+        payload: dict[str, Any] = {"text": text, "markup": markup_json(markup)}
+        if reply_to_card:
+            payload["reply_to_card"] = True
+        if photos:
+            payload["photos"] = photos
+        await enqueue(
+            self.session,
+            key=key,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            op="send",
+            payload=payload,
+            now=self.now,
+            estate_id=self.ctx.id,
+            ticket_id=ticket.id if ticket is not None else None,
+            urgent=True,
+        )
+
+    async def to_department(
+        self,
+        department: Department,
+        key: str,
+        text: str,
+        *,
+        ticket: Ticket | None = None,
+        markup: Markup | None = None,
+        reply_to_card: bool = False,
+        photos: list[str] | None = None,
+    ) -> None:
+        if department.chat_id is None:
+            return
+        await self.to_chat(
+            department.chat_id,
+            key,
+            text,
+            thread_id=department.thread_id,
+            ticket=ticket,
+            markup=markup,
+            reply_to_card=reply_to_card,
+            photos=photos,
+        )
+
+    async def card(self, ticket: Ticket, text: str, markup: Markup | None) -> None:
+        """Post the ticket's card, or edit it in place if it is already posted."""
+        department = ticket.department
+        if department.chat_id is None:
+            return
+        await enqueue(
+            self.session,
+            key=f"card:{ticket.id}:v{ticket.version}",
+            chat_id=department.chat_id,
+            thread_id=department.thread_id,
+            op="card",
+            payload={"text": text, "markup": markup_json(markup)},
+            now=self.now,
+            estate_id=self.ctx.id,
+            ticket_id=ticket.id,
+            urgent=True,
+        )

@@ -1,0 +1,83 @@
+"""Staff: who is who, binding groups to departments, first private contact."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+
+from bot.services.base import Service
+from bot.services.tickets import TicketService
+from storage import repo
+from storage.models import Department
+
+
+@dataclass
+class StaffInfo:
+    staff_id: int
+    name: str
+    role: str
+    locale: str | None
+
+
+class StaffService(Service):
+    async def lookup(self, telegram_id: int) -> StaffInfo | None:
+        async with self.transaction() as session:
+            staff = await repo.staff_by_telegram(session, telegram_id)
+            if staff is None:
+                return None
+            return StaffInfo(staff.id, staff.name, staff.role, staff.language)
+
+    async def opened_private_chat(self, telegram_id: int, tickets: TicketService) -> bool:
+        """A staff member pressed Start: from now on job details go to them privately."""
+        async with self.transaction() as session:
+            staff = await repo.staff_by_telegram(session, telegram_id)
+            if staff is None:
+                return False
+            first_time = not staff.has_private_chat
+            staff.has_private_chat = True
+            if first_time:
+                out = await self.outgoing(session, staff.estate_id)
+                await tickets.briefs_for(session, out, staff)
+            return True
+
+    async def bind(
+        self,
+        telegram_id: int,
+        chat_id: int,
+        thread_id: int | None,
+        code: str,
+        tickets: TicketService,
+    ) -> tuple[Literal["bound", "not_admin", "unknown"], str, list[str]]:
+        async with self.transaction() as session:
+            staff = await repo.staff_by_telegram(session, telegram_id)
+            if staff is None or staff.role != "admin":
+                return "not_admin", code, []
+            departments = (
+                await session.scalars(
+                    select(Department).where(Department.estate_id == staff.estate_id)
+                )
+            ).all()
+            match = next((d for d in departments if d.code == code.strip().lower()), None)
+            if match is None:
+                return "unknown", code, sorted(d.code for d in departments)
+            match.chat_id = chat_id
+            match.thread_id = thread_id
+            match.chat_lost = False
+            await session.flush()
+            out = await self.outgoing(session, staff.estate_id)
+            await tickets.requeue_cards(session, out, match)
+            return "bound", match.name, []
+
+    async def group_locale(self, chat_id: int) -> str | None:
+        """Cards and prompts in staff groups use the estate's language."""
+        async with self.transaction() as session:
+            department = await session.scalar(
+                select(Department).where(Department.chat_id == chat_id)
+            )
+            estate = await repo.only_estate(session) if department is None else None
+            if department is not None:
+                from storage.models import Estate
+
+                owner = await session.get(Estate, department.estate_id)
+                return owner.language if owner else None
+            return estate.language if estate else None

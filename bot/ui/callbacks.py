@@ -1,0 +1,33 @@
+"""Typed callback data, one class per action family; every payload stays under 64 bytes."""
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class StaffAct(CallbackData, prefix="sa"):
+    """A button on a department card: an event on a ticket."""
+
+    event: str
+    ticket_id: int
+
+
+class ResidentAct(CallbackData, prefix="ra"):
+    """A button a resident presses about one of their tickets."""
+
+    action: str  # view, comment, cancel, confirm, notfixed, photos
+    ticket_id: int
+
+
+class MyPage(CallbackData, prefix="mp"):
+    page: int
+
+
+class VerifyAct(CallbackData, prefix="va"):
+    decision: str  # approve, reject
+    verification_id: int
+
+
+class Pick(CallbackData, prefix="pk"):
+    """A choice inside the resident's dialogs: which field, which value."""
+
+    field: str  # kind, category, place, emergency, building, photos, submit, lang
+    value: str

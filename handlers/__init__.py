@@ -1,0 +1,38 @@
+"""The thin edge: routers per audience, assembled into one dispatcher."""
+
+from collections.abc import Callable
+
+from aiogram import Dispatcher, F, Router
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+
+from bot.services import Services
+from handlers.middlewares import DeduplicateUpdates, LocaleMiddleware, WakeSender
+from handlers.resident import chat, menu, my_requests, new_request, onboarding
+from handlers.staff import cards, groups, prompts
+
+
+def _resident_router() -> Router:
+    router = Router(name="resident")
+    router.message.filter(F.chat.type == "private")
+    router.include_routers(
+        menu.router, prompts.router, onboarding.router, new_request.router, my_requests.router, chat.router
+    )
+    return router
+
+
+def build_dispatcher(
+    services: Services,
+    storage: BaseStorage,
+    i18n: I18n,
+    kick_sender: Callable[[], None],
+    isolation: BaseEventIsolation | None = None,
+) -> Dispatcher:
+    dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation())
+    dp["services"] = services
+    dp.update.outer_middleware(DeduplicateUpdates(services.updates.seen))
+    dp.update.outer_middleware(WakeSender(kick_sender))
+    LocaleMiddleware(i18n, services).setup(dp)
+    dp.include_routers(groups.router, cards.router, _resident_router())
+    return dp

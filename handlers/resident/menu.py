@@ -1,0 +1,68 @@
+"""The main menu, its commands, /cancel and /help. Registered first: menu buttons work in any step."""
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.services import Services
+from bot.ui import keyboards
+from bot.ui.callbacks import Pick
+from bot.ui.keyboards import LANGUAGE_NAMES
+from handlers.resident import my_requests, new_request
+from handlers.resident.common import help_text, is_menu, show_menu
+
+router = Router(name="resident-menu")
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    had_dialog = await state.get_state() is not None
+    await state.clear()
+    if had_dialog:
+        await show_menu(message, _("Cancelled. Nothing was sent."))
+    else:
+        await show_menu(message, _("There is nothing to cancel."))
+
+
+@router.message(Command("help"))
+@router.message(lambda m: is_menu(m.text, "help"))
+async def help_(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await show_menu(message, help_text())
+
+
+@router.message(Command("language"))
+@router.message(lambda m: is_menu(m.text, "language"))
+async def language(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Choose your language:"), reply_markup=keyboards.languages())
+
+
+@router.callback_query(Pick.filter(F.field == "lang"))
+async def language_chosen(query: CallbackQuery, callback_data: Pick, services: Services) -> None:
+    if callback_data.value not in LANGUAGE_NAMES:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await services.residents.set_language(query.from_user.id, callback_data.value)
+    tr = services.deps.translator.for_locale(callback_data.value)
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(
+            tr("Language set: {language}.").format(language=LANGUAGE_NAMES[callback_data.value]),
+            reply_markup=keyboards.main_menu(tr),
+        )
+
+
+@router.message(Command("new"))
+@router.message(lambda m: is_menu(m.text, "new"))
+async def new(message: Message, state: FSMContext, services: Services) -> None:
+    await new_request.begin(message, state, services)
+
+
+@router.message(Command("my"))
+@router.message(lambda m: is_menu(m.text, "my"))
+async def my(message: Message, state: FSMContext, services: Services) -> None:
+    await state.clear()
+    await my_requests.show_page(message, services, 0, edit=False)

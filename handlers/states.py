@@ -1,0 +1,38 @@
+"""Dialog states."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class Onboarding(StatesGroup):
+    phone = State()
+    building = State()
+    flat = State()
+
+
+class NewRequest(StatesGroup):
+    kind = State()
+    category = State()
+    place = State()
+    place_text = State()
+    emergency = State()
+    description = State()
+    photos = State()
+    confirm = State()
+
+
+class EmergencyDetails(StatesGroup):
+    description = State()
+    photos = State()
+
+
+class ResidentReply(StatesGroup):
+    comment = State()
+    not_fixed = State()
+
+
+class StaffPrompt(StatesGroup):
+    done_note = State()
+    done_photos = State()
+    hold_reason = State()
+    reject_reason = State()
+    answer_text = State()

@@ -1,0 +1,144 @@
+"""Queries the services share."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.lifecycle import FINAL_STATUSES, Status
+from storage.models import (
+    Building,
+    Category,
+    Department,
+    Estate,
+    Flat,
+    Resident,
+    Staff,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+)
+
+OPEN_STATUSES = [s.value for s in Status if s not in FINAL_STATUSES]
+
+
+async def resident_by_telegram(session: AsyncSession, telegram_id: int) -> Resident | None:
+    return await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
+
+
+async def staff_by_telegram(
+    session: AsyncSession, telegram_id: int, estate_id: int | None = None
+) -> Staff | None:
+    query = select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True))
+    if estate_id is not None:
+        query = query.where(Staff.estate_id == estate_id)
+    return (await session.scalars(query.order_by(Staff.id))).first()
+
+
+async def department_by_chat(
+    session: AsyncSession, chat_id: int, thread_id: int | None
+) -> Department | None:
+    rows = (
+        await session.scalars(
+            select(Department).where(Department.chat_id == chat_id, Department.active.is_(True))
+        )
+    ).all()
+    for department in rows:
+        if department.thread_id == thread_id:
+            return department
+    for department in rows:
+        if department.thread_id is None:
+            return department
+    return None
+
+
+async def only_estate(session: AsyncSession) -> Estate | None:
+    return (await session.scalars(select(Estate).order_by(Estate.id))).first()
+
+
+async def buildings(session: AsyncSession, estate_id: int) -> Sequence[Building]:
+    return (
+        await session.scalars(
+            select(Building)
+            .where(Building.estate_id == estate_id, Building.active.is_(True))
+            .order_by(Building.position, Building.code)
+        )
+    ).all()
+
+
+async def flat_in_building(session: AsyncSession, building_id: int, label: str) -> Flat | None:
+    return await session.scalar(
+        select(Flat).where(
+            Flat.building_id == building_id,
+            func.upper(Flat.label) == label.strip().upper(),
+            Flat.active.is_(True),
+        )
+    )
+
+
+async def categories(session: AsyncSession, estate_id: int, kind: str) -> Sequence[Category]:
+    return (
+        await session.scalars(
+            select(Category)
+            .where(
+                Category.estate_id == estate_id, Category.kind == kind, Category.active.is_(True)
+            )
+            .order_by(Category.position, Category.id)
+        )
+    ).all()
+
+
+async def open_ticket_count(session: AsyncSession, resident_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.resident_id == resident_id, Ticket.status.in_(OPEN_STATUSES))
+        )
+        or 0
+    )
+
+
+async def next_ticket_seq(session: AsyncSession, estate_id: int, kind: str) -> int:
+    """Numbers per estate and kind; the row lock of the UPDATE serialises concurrent filers."""
+    result = await session.execute(
+        update(TicketCounter)
+        .where(TicketCounter.estate_id == estate_id, TicketCounter.kind == kind)
+        .values(last=TicketCounter.last + 1)
+        .returning(TicketCounter.last)
+    )
+    value = result.scalar_one_or_none()
+    if value is not None:
+        return int(value)
+    session.add(TicketCounter(estate_id=estate_id, kind=kind, last=1))
+    await session.flush()
+    return 1
+
+
+async def ticket_events(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:
+    return (
+        await session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        )
+    ).all()
+
+
+async def resident_tickets_page(
+    session: AsyncSession, resident_id: int, page: int, size: int
+) -> tuple[Sequence[Ticket], int]:
+    total = int(
+        await session.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.resident_id == resident_id)
+        )
+        or 0
+    )
+    rows = (
+        await session.scalars(
+            select(Ticket)
+            .where(Ticket.resident_id == resident_id)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .offset(page * size)
+            .limit(size)
+        )
+    ).all()
+    return rows, total
