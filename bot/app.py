@@ -8,13 +8,14 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import OutboxSender
 from bot.domain.clock import Clock, SystemClock
-from bot.i18n import CatalogI18n, Translator, make_i18n
+from bot.i18n import Translator, make_i18n
 from bot.services import Services
 from bot.services.base import ServiceDeps
 from handlers import build_dispatcher
@@ -32,7 +33,7 @@ class App:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
-    i18n: CatalogI18n
+    i18n: I18n
     services: Services
     bot: Bot
     dispatcher: Dispatcher

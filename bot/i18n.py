@@ -1,7 +1,8 @@
 """gettext catalogs under ``locales/``, compiled in memory from the .po files at start-up."""
 
 import gettext as gettext_module
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
@@ -43,22 +44,36 @@ def locale_for(language_code: str | None) -> str:
     return _ALIASES.get(base, DEFAULT_LOCALE)
 
 
+def load_catalogs(path: Path, domain: str = DOMAIN) -> dict[str, gettext_module.GNUTranslations]:
+    """Compile each locale's .po file in memory, so no compiled .mo files are committed."""
+    translations: dict[str, gettext_module.GNUTranslations] = {}
+    for locale in LOCALES:
+        po_path = path / locale / "LC_MESSAGES" / f"{domain}.po"
+        if not po_path.exists():
+            continue
+        with po_path.open("rb") as source:
+            catalog = read_po(source, locale=locale, domain=domain)
+        buffer = BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        buffer.seek(0)
+        translations[locale] = gettext_module.GNUTranslations(buffer)
+    return translations
+
+
 class CatalogI18n(I18n):
-    """aiogram's I18n, reading .po sources directly so no compiled .mo files are committed."""
+    """aiogram's I18n reading .po sources. aiogram's helpers (``gettext``, lazy strings) look
+    the instance up in I18n's context variable, so ``context`` sets that one, not a subclass's."""
 
     def find_locales(self) -> dict[str, gettext_module.GNUTranslations]:
-        translations: dict[str, gettext_module.GNUTranslations] = {}
-        for locale in LOCALES:
-            po_path = self.path / locale / "LC_MESSAGES" / f"{self.domain}.po"
-            if not po_path.exists():
-                continue
-            with po_path.open("rb") as source:
-                catalog = read_po(source, locale=locale, domain=self.domain)
-            buffer = BytesIO()
-            write_mo(buffer, catalog, use_fuzzy=False)
-            buffer.seek(0)
-            translations[locale] = gettext_module.GNUTranslations(buffer)
-        return translations
+        return load_catalogs(self.path, self.domain)
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
 
 def make_i18n(path: Path = LOCALES_DIR) -> CatalogI18n:

@@ -13,11 +13,25 @@ from handlers.resident import chat, menu, my_requests, new_request, onboarding
 from handlers.staff import cards, groups, prompts
 
 
+def _detached(*routers: Router) -> list[Router]:
+    """Module-level routers may be attached to a new dispatcher (tests build one per case)."""
+    for router in routers:
+        router._parent_router = None
+    return list(routers)
+
+
 def _resident_router() -> Router:
     router = Router(name="resident")
     router.message.filter(F.chat.type == "private")
     router.include_routers(
-        menu.router, prompts.router, onboarding.router, new_request.router, my_requests.router, chat.router
+        *_detached(
+            menu.router,
+            prompts.router,
+            onboarding.router,
+            new_request.router,
+            my_requests.router,
+            chat.router,
+        )
     )
     return router
 
@@ -34,5 +48,5 @@ def build_dispatcher(
     dp.update.outer_middleware(DeduplicateUpdates(services.updates.seen))
     dp.update.outer_middleware(WakeSender(kick_sender))
     LocaleMiddleware(i18n, services).setup(dp)
-    dp.include_routers(groups.router, cards.router, _resident_router())
+    dp.include_routers(*_detached(groups.router, cards.router), _resident_router())
     return dp

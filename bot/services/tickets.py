@@ -620,11 +620,11 @@ class TicketService(Service):
                 ticket=ticket,
             )
             return
-        _group = self.tr(out.ctx.language)
+        tr = self.tr(out.ctx.language)
         await out.to_department(
             ticket.department,
             f"nudge:{staff.id}",
-            _group(
+            tr(
                 "{name}, please open a private chat with me and press Start, so I can send you "
                 "the residents' contacts for your jobs."
             ).format(name=texts.h(staff.name)),

@@ -6,10 +6,6 @@ from aiogram.utils.i18n import gettext as _
 from bot.ui import keyboards
 
 
-def is_menu(text: str | None, key: str) -> bool:
-    return text is not None and text == keyboards.menu_labels(_)[key]
-
-
 async def show_menu(message: Message, text: str) -> None:
     await message.answer(text, reply_markup=keyboards.main_menu(_))
 

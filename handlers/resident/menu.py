@@ -11,7 +11,8 @@ from bot.ui import keyboards
 from bot.ui.callbacks import Pick
 from bot.ui.keyboards import LANGUAGE_NAMES
 from handlers.resident import my_requests, new_request
-from handlers.resident.common import help_text, is_menu, show_menu
+from handlers.filters import MenuButton
+from handlers.resident.common import help_text, show_menu
 
 router = Router(name="resident-menu")
 
@@ -27,14 +28,14 @@ async def cancel(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Command("help"))
-@router.message(lambda m: is_menu(m.text, "help"))
+@router.message(MenuButton("help"))
 async def help_(message: Message, state: FSMContext) -> None:
     await state.clear()
     await show_menu(message, help_text())
 
 
 @router.message(Command("language"))
-@router.message(lambda m: is_menu(m.text, "language"))
+@router.message(MenuButton("language"))
 async def language(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Choose your language:"), reply_markup=keyboards.languages())
@@ -56,13 +57,13 @@ async def language_chosen(query: CallbackQuery, callback_data: Pick, services: S
 
 
 @router.message(Command("new"))
-@router.message(lambda m: is_menu(m.text, "new"))
+@router.message(MenuButton("new"))
 async def new(message: Message, state: FSMContext, services: Services) -> None:
     await new_request.begin(message, state, services)
 
 
 @router.message(Command("my"))
-@router.message(lambda m: is_menu(m.text, "my"))
+@router.message(MenuButton("my"))
 async def my(message: Message, state: FSMContext, services: Services) -> None:
     await state.clear()
     await my_requests.show_page(message, services, 0, edit=False)

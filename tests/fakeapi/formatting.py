@@ -223,15 +223,11 @@ def parse_html(text: str, *, strict_entities: bool = False) -> tuple[str, list[E
         else:
             i = _open_html_tag(text, i, begin_byte, stack, out)
     if stack:
-        raise EntityParseError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"'
-        )
+        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
     return out.text(), _merge_pre_code(entities)
 
 
-def _open_html_tag(
-    text: str, i: int, begin_byte: int, stack: list[_OpenTag], out: _Builder
-) -> int:
+def _open_html_tag(text: str, i: int, begin_byte: int, stack: list[_OpenTag], out: _Builder) -> int:
     n = len(text)
     j = i + 1
     while j < n and not text[j].isspace() and text[j] != ">":
@@ -295,8 +291,7 @@ def _open_html_tag(
             value = text[token_start:j].lower()
             if j >= n or (not text[j].isspace() and text[j] != ">"):
                 raise EntityParseError(
-                    "Unexpected end of name token at byte offset "
-                    f"{_byte_offset(text, token_start)}"
+                    f"Unexpected end of name token at byte offset {_byte_offset(text, token_start)}"
                 )
         attributes[attr_name] = value
     if tag == "span" and attributes.get("class") != "tg-spoiler":
@@ -445,7 +440,11 @@ def parse_markdown_v2(text: str) -> tuple[str, list[Entity]]:
             if quote_start is not None:
                 if quote_end > quote_start:
                     entities.append(
-                        {"type": "blockquote", "offset": quote_start, "length": quote_end - quote_start}
+                        {
+                            "type": "blockquote",
+                            "offset": quote_start,
+                            "length": quote_end - quote_start,
+                        }
                     )
                 quote_start = None
         if ch == "\\":
@@ -499,8 +498,7 @@ def parse_markdown_v2(text: str) -> tuple[str, list[Entity]]:
             elif any(item.kind == kind for item in stack):
                 opened = next(item for item in stack if item.kind == kind)
                 raise EntityParseError(
-                    f"Can't find end of {_MDV2_NAMES[kind]} entity at byte offset "
-                    f"{opened.byte_pos}"
+                    f"Can't find end of {_MDV2_NAMES[kind]} entity at byte offset {opened.byte_pos}"
                 )
             else:
                 stack.append(_MdOpen(kind, out.units, _byte_offset(text, i)))
@@ -575,28 +573,26 @@ def _md_read_until(text: str, j: int, terminator: str) -> tuple[str, int]:
     return "".join(chars), -1
 
 
-def _md_link_end(
-    text: str, i: int, opened: _MdOpen, out: _Builder, entities: list[Entity]
-) -> int:
+def _md_link_end(text: str, i: int, opened: _MdOpen, out: _Builder, entities: list[Entity]) -> int:
     j = i + 1
     if j >= len(text) or text[j] != "(":
         if opened.kind == "emoji":
             raise EntityParseError(
-                f"Custom emoji entity must contain a tg://emoji URL at byte offset {opened.byte_pos}"
+                "Custom emoji entity must contain a tg://emoji URL at byte offset "
+                f"{opened.byte_pos}"
             )
         return j  # "[text]" without a URL: plain text
     target, end = _md_read_until(text, j + 1, ")")
     if end < 0:
-        raise EntityParseError(
-            f"Can't find end of a URL at byte offset {_byte_offset(text, j)}"
-        )
+        raise EntityParseError(f"Can't find end of a URL at byte offset {_byte_offset(text, j)}")
     length = out.units - opened.offset
     if length > 0:
         if opened.kind == "emoji":
             match = re.fullmatch(r"tg://emoji\?id=(\d+)", target)
             if match is None:
                 raise EntityParseError(
-                    f"Custom emoji URL must have an emoji identifier at byte offset {opened.byte_pos}"
+                    "Custom emoji URL must have an emoji identifier at byte offset "
+                    f"{opened.byte_pos}"
                 )
             entities.append(
                 {
@@ -671,7 +667,12 @@ def parse_markdown(text: str) -> tuple[str, list[Entity]]:
                 url = normalize_url(text[close + 2 : end])
                 if url is not None and out.units > offset:
                     entities.append(
-                        {"type": "text_link", "offset": offset, "length": out.units - offset, "url": url}
+                        {
+                            "type": "text_link",
+                            "offset": offset,
+                            "length": out.units - offset,
+                            "url": url,
+                        }
                     )
                 i = end + 1
             else:
@@ -734,7 +735,14 @@ def validate_entities(text: str, raw: Any) -> list[Entity]:
         if offset < 0 or length <= 0 or offset + length > total:
             continue  # Telegram silently drops entities that fall outside the text
         entity: Entity = {"type": kind, "offset": offset, "length": length}
-        for extra in ("url", "user", "language", "custom_emoji_id", "unix_time", "date_time_format"):
+        for extra in (
+            "url",
+            "user",
+            "language",
+            "custom_emoji_id",
+            "unix_time",
+            "date_time_format",
+        ):
             if extra in item:
                 entity[extra] = item[extra]
         if kind == "text_link":
@@ -751,7 +759,10 @@ def validate_entities(text: str, raw: Any) -> list[Entity]:
 _AUTO_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
     ("url", re.compile(r"(?<![\w@/])(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)),
-    ("bot_command", re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z][A-Za-z0-9_]{2,31})?(?![\w/])")),
+    (
+        "bot_command",
+        re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z][A-Za-z0-9_]{2,31})?(?![\w/<>])"),
+    ),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}(?!\w)")),
     ("hashtag", re.compile(r"(?<![\w#])#(?=\w*[^\W\d_])\w{1,256}")),
     ("cashtag", re.compile(r"(?<![\w$])\$[A-Z]{3,8}(?![\w])")),
@@ -853,7 +864,9 @@ def entities_to_html(text: str, entities: list[Entity]) -> str:
     index_of[units] = len(text)
     opens: dict[int, list[tuple[int, Entity]]] = defaultdict(list)
     closes: dict[int, list[tuple[int, Entity]]] = defaultdict(list)
-    for number, entity in enumerate(sort_entities([e for e in entities if e["type"] not in _AUTO_TYPES])):
+    for number, entity in enumerate(
+        sort_entities([e for e in entities if e["type"] not in _AUTO_TYPES])
+    ):
         start = index_of.get(entity["offset"])
         end = index_of.get(entity["offset"] + entity["length"])
         if start is None or end is None:

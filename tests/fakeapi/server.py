@@ -3,7 +3,7 @@
 Point the real aiogram ``Bot`` (with its real ``AiohttpSession``) at ``FakeTelegram.base_url``::
 
     async with FakeTelegram() as tg:
-        bot = tg.make_bot()               # or build AiohttpSession(api=TelegramAPIServer.from_base(...))
+        bot = tg.make_bot()  # real Bot + AiohttpSession(api=TelegramAPIServer.from_base(...))
         tg.add_user(42, "Alice")
         await bot.send_message(42, "<b>hi</b>", parse_mode="HTML")
         assert tg.last_bot_message(42).text == "hi"
@@ -30,9 +30,9 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -477,9 +477,18 @@ class FakeTelegram:
             migrated_from=group_id,
         )
         self.chats[new_supergroup_id] = new
-        actor = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+        actor = {
+            "id": 1087968824,
+            "is_bot": True,
+            "first_name": "Group",
+            "username": "GroupAnonymousBot",
+        }
         self._store_message(
-            old, actor, sent_by_bot=False, service=True, media={"migrate_to_chat_id": new_supergroup_id}
+            old,
+            actor,
+            sent_by_bot=False,
+            service=True,
+            media={"migrate_to_chat_id": new_supergroup_id},
         )
         self._store_message(
             new, actor, sent_by_bot=False, service=True, media={"migrate_from_chat_id": group_id}
@@ -658,11 +667,7 @@ class FakeTelegram:
         chat = self.chats.get(chat_id)
         if chat is None:
             return []
-        return [
-            m
-            for _, m in sorted(chat.messages.items())
-            if include_deleted or not m.deleted
-        ]
+        return [m for _, m in sorted(chat.messages.items()) if include_deleted or not m.deleted]
 
     def bot_messages(
         self, chat_id: int, include_deleted: bool = False, include_service: bool = False
@@ -799,9 +804,7 @@ class FakeTelegram:
                 chat.reply_keyboard = None
         return msg
 
-    def store_user_message(
-        self, chat_id: int, user_id: int, **fields: Any
-    ) -> StoredMessage:
+    def store_user_message(self, chat_id: int, user_id: int, **fields: Any) -> StoredMessage:
         """Record a message a user sent (used by the actors); returns it."""
         chat = self.chats.get(chat_id)
         if chat is None:
@@ -818,7 +821,9 @@ class FakeTelegram:
                 chat.members[user_id] = "member"
         return self._store_message(chat, user.to_api(), sent_by_bot=False, **fields)
 
-    def register_callback_query(self, user_id: int, message: StoredMessage | None, data: str | None) -> str:
+    def register_callback_query(
+        self, user_id: int, message: StoredMessage | None, data: str | None
+    ) -> str:
         """Create a pending callback query id (used by the actors)."""
         self._counters.callback += 1
         query_id = str(4_000_000_000_000_000_000 + self.bot_id * 1000 + self._counters.callback)
@@ -886,7 +891,9 @@ class FakeTelegram:
             form = await request.post()
             for key, value in form.items():
                 if isinstance(value, web.FileField):
-                    uploads[key] = Upload(key, value.filename, value.content_type, value.file.read())
+                    uploads[key] = Upload(
+                        key, value.filename, value.content_type, value.file.read()
+                    )
                 else:
                     raw[key] = str(value)
         return raw, uploads
@@ -1102,7 +1109,10 @@ class FakeTelegram:
             )
         if "callback_data" in clean:
             data = clean["callback_data"]
-            if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
+            if (
+                not isinstance(data, str)
+                or not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES
+            ):
                 raise bad_request("BUTTON_DATA_INVALID")
         if "url" in clean:
             url = clean["url"]
@@ -1148,7 +1158,9 @@ class FakeTelegram:
             self.rate_limit_violations += 1
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
 
-    def _new_bot_message(self, chat: FakeChat, method: str, params: JSON, **fields: Any) -> StoredMessage:
+    def _new_bot_message(
+        self, chat: FakeChat, method: str, params: JSON, **fields: Any
+    ) -> StoredMessage:
         return self._store_message(
             chat,
             self._bot_from(),
@@ -1407,7 +1419,17 @@ class FakeTelegram:
             raise bad_request(f"message to {action} not found")
         if msg.text is None and not any(
             k in msg.media
-            for k in ("photo", "document", "video", "audio", "voice", "sticker", "contact", "location", "animation")
+            for k in (
+                "photo",
+                "document",
+                "video",
+                "audio",
+                "voice",
+                "sticker",
+                "contact",
+                "location",
+                "animation",
+            )
         ):
             raise bad_request(f"message can't be {'copied' if action == 'copy' else 'forwarded'}")
         return msg
@@ -1480,7 +1502,11 @@ class FakeTelegram:
             params.get("text"), params.get("parse_mode"), params.get("entities"), caption=False
         )
         markup = self._validate_markup(params.get("reply_markup"), inline_only=True)
-        if text == msg.text and entities == msg.entities and markup == _inline_only(msg.reply_markup):
+        if (
+            text == msg.text
+            and entities == msg.entities
+            and markup == _inline_only(msg.reply_markup)
+        ):
             raise _not_modified()
         self._apply_edit(
             msg,
@@ -1764,7 +1790,7 @@ class FakeTelegram:
                 info["last_error_message"] = self.webhook.last_error_message
         return info
 
-    async def deliver_webhook(self, update: JSON, *, timeout: float = 10.0) -> int:
+    async def deliver_webhook(self, update: JSON, *, request_timeout: float = 10.0) -> int:
         """POST ``update`` to the registered webhook like Telegram; returns the HTTP status
         (0 if the connection failed).  A method call in the answer body (aiogram's
         "reply into webhook") is executed like Telegram does."""
@@ -1784,7 +1810,7 @@ class FakeTelegram:
                 self.webhook.url,
                 data=json.dumps(update),
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=aiohttp.ClientTimeout(total=request_timeout),
             ) as response:
                 delivery.status = response.status
                 fields: JSON = {}
@@ -1849,7 +1875,7 @@ class FakeTelegram:
                 info["pinned_message"] = self.message_dict(pinned, nested=True)
         return info
 
-    def _member_dict(self, user: FakeUser, status: str) -> JSON:
+    def member_object(self, user: FakeUser, status: str) -> JSON:
         data: JSON = {"status": status, "user": user.to_api()}
         if status == "creator":
             data["is_anonymous"] = False
@@ -1905,7 +1931,7 @@ class FakeTelegram:
             status = "member"
         else:
             status = chat.members.get(user_id, "left")
-        return self._member_dict(user, status)
+        return self.member_object(user, status)
 
     def _m_get_chat_member(self, params: JSON, uploads: dict[str, Upload]) -> JSON:
         chat = self._chat_for_read(params["chat_id"])
@@ -1922,7 +1948,9 @@ class FakeTelegram:
         if action not in CHAT_ACTIONS:
             raise bad_request("wrong parameter action in request")
         thread = self._thread(chat, params)
-        self.chat_actions.append({"chat_id": chat.id, "action": action, "message_thread_id": thread})
+        self.chat_actions.append(
+            {"chat_id": chat.id, "action": action, "message_thread_id": thread}
+        )
         return True
 
     def _m_pin_chat_message(self, params: JSON, uploads: dict[str, Upload]) -> bool:
@@ -1954,7 +1982,11 @@ class FakeTelegram:
 
     def _m_set_chat_menu_button(self, params: JSON, uploads: dict[str, Upload]) -> bool:
         button = params.get("menu_button") or {"type": "default"}
-        if not isinstance(button, dict) or button.get("type") not in {"default", "commands", "web_app"}:
+        if not isinstance(button, dict) or button.get("type") not in {
+            "default",
+            "commands",
+            "web_app",
+        }:
             raise bad_request("can't parse menu button JSON object")
         if params.get("chat_id") is None:
             self.default_menu_button = button
@@ -1998,7 +2030,11 @@ def _inline_only(markup: JSON | None) -> JSON | None:
 
 def _printable(params: JSON) -> JSON:
     return {
-        k: (f"<upload {v.filename or v.field_name} {len(v.data)} bytes>" if isinstance(v, Upload) else v)
+        k: (
+            f"<upload {v.filename or v.field_name} {len(v.data)} bytes>"
+            if isinstance(v, Upload)
+            else v
+        )
         for k, v in params.items()
     }
 
@@ -2019,7 +2055,11 @@ def _match_button(buttons: list[JSON], text: str, message: StoredMessage) -> JSO
     raise LookupError(f"{text!r} matches several buttons: {[b.get('text') for b in partial]}")
 
 
-async def read_multipart(reader: aiohttp.MultipartReader) -> tuple[JSON, dict[str, Upload]]:
+class _PartSource(Protocol):
+    async def next(self) -> Any: ...
+
+
+async def read_multipart(reader: _PartSource) -> tuple[JSON, dict[str, Upload]]:
     """Split a multipart/form-data body into plain fields and file uploads."""
     fields: JSON = {}
     uploads: dict[str, Upload] = {}

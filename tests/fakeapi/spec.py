@@ -16,9 +16,7 @@ from typing import Any
 
 from .state import JSON, Upload, bad_request
 
-DEFAULT_SPEC_PATH = Path(
-    os.environ.get("FAKE_TELEGRAM_API_SPEC", "/work/shared/telegram/api.json")
-)
+DEFAULT_SPEC_PATH = Path(os.environ.get("FAKE_TELEGRAM_API_SPEC", "/work/shared/telegram/api.json"))
 
 
 @dataclass(frozen=True)
@@ -127,9 +125,7 @@ def _guess(value: str) -> Any:
     return value
 
 
-def decode_params(
-    spec: MethodSpec, raw: dict[str, Any], uploads: dict[str, Upload]
-) -> JSON:
+def decode_params(spec: MethodSpec, raw: dict[str, Any], uploads: dict[str, Upload]) -> JSON:
     """Decode wire values into Python values and resolve ``attach://`` file references.
 
     Fields of type InputFile become an ``Upload`` when they refer to (or are) a multipart

@@ -16,9 +16,7 @@ JSON = dict[str, Any]
 class ApiError(Exception):
     """An error answer of the Bot API: ``{"ok": false, "error_code": ..., ...}``."""
 
-    def __init__(
-        self, error_code: int, description: str, parameters: JSON | None = None
-    ) -> None:
+    def __init__(self, error_code: int, description: str, parameters: JSON | None = None) -> None:
         super().__init__(f"{error_code} {description}")
         self.error_code = error_code
         self.description = description

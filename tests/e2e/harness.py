@@ -1,0 +1,120 @@
+"""The real bot (dispatcher, services, sender, aiohttp Bot API session) against the fake server."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import App, build_app
+from bot.config import Settings
+from bot.domain.clock import FakeClock
+from bot.estate import load_estate
+from bot.services.estate_apply import EstateApplier
+from tests.fakeapi.actors import Person
+from tests.fakeapi.server import FakeTelegram
+from tests.fakeapi.state import StoredMessage
+
+ESTATE = Path(__file__).with_name("estate.toml")
+# A Tuesday at 10:00 in London: working hours, outside quiet hours.
+MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+PLUMBING, ELECTRICAL, CUSTOMER_SERVICE, MANAGERS = -1001, -1002, -1003, -1009
+REGISTRY = {
+    "alice": (2001, "Alice", "+447700900001"),
+    "bo": (2002, "Bo", "+447700900002"),
+    "ivan": (2003, "Ivan", "+447700900003"),
+}
+STAFF = {
+    "sam": (1001, "Sam"),
+    "lee": (1002, "Lee"),
+    "eve": (1003, "Eve"),
+    "cara": (1004, "Cara"),
+    "dan": (1005, "Dan"),
+    "mia": (1009, "Mia"),
+    "ada": (1010, "Ada"),
+}
+
+
+@dataclass
+class Stack:
+    tg: FakeTelegram
+    app: App
+    clock: FakeClock
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        """One update through the real dispatcher, then whatever the outbox owes."""
+        await self.app.dispatcher.feed_raw_update(self.app.bot, update)
+        await self.app.sender.drain()
+
+    def person(self, key: str, language: str = "en") -> Person:
+        if key in REGISTRY:
+            uid, name, phone = REGISTRY[key]
+            return self.tg.person(uid, name, language, phone)
+        uid, name = STAFF[key]
+        return self.tg.person(uid, name, language)
+
+    async def register(self, key: str, language: str = "en") -> Person:
+        person = self.person(key, language)
+        await self.feed(person.start())
+        await self.feed(person.share_contact())
+        return person
+
+    async def staff(self, key: str, language: str = "en") -> Person:
+        """A staff member who has opened a private chat with the bot."""
+        person = self.person(key, language)
+        await self.feed(person.start())
+        return person
+
+    def last(self, chat_id: int) -> StoredMessage:
+        return self.tg.last_bot_message(chat_id)
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [m.content for m in self.tg.bot_messages(chat_id)]
+
+    def card(self, chat_id: int, number: str) -> StoredMessage:
+        """The department card of a request: the bot message whose heading names it."""
+        for message in self.tg.bot_messages(chat_id):
+            if number in "\n".join(message.content.split("\n")[:2]) and message.reply_markup is not None or (
+                number in "\n".join(message.content.split("\n")[:2]) and "Status:" in message.content
+            ):
+                return message
+        raise AssertionError(f"no card for {number} in chat {chat_id}")
+
+    def alerts(self) -> list[str]:
+        return [str(a.get("text") or "") for a in self.tg.callback_answers]
+
+    async def file_repair(self, resident: Person, category: str = "Leaking tap", description: str = "The kitchen tap drips") -> str:
+        """The whole new-request dialog for a normal repair in the resident's flat."""
+        await self.feed(resident.command("new"))
+        await self.feed(resident.press(self.last(resident.id), "Repair"))
+        await self.feed(resident.press(self.last(resident.id), category))
+        await self.feed(resident.press(self.last(resident.id), "My flat"))
+        await self.feed(resident.press(self.last(resident.id), "No"))
+        await self.feed(resident.text(description))
+        await self.feed(resident.press(self.last(resident.id), "Skip"))
+        await self.feed(resident.press(self.last(resident.id), "Submit"))
+        confirmation = self.last(resident.id).content
+        return confirmation.split("request ", 1)[1].split(" ", 1)[0]
+
+
+async def make_stack(tg: FakeTelegram, engine: AsyncEngine, **settings: Any) -> Stack:
+    clock = FakeClock(settings.pop("now", MORNING))
+    tg.clock = lambda: clock.now().timestamp()
+    config = Settings(
+        bot_token=tg.token,
+        bot_api_url=tg.base_url,
+        database_url=engine.url.render_as_string(hide_password=False),
+        send_private_interval=0.0,
+        send_group_interval=0.0,
+        send_global_per_second=0.0,
+        **settings,
+    )
+    app = build_app(config, clock=clock, engine=engine)
+    await EstateApplier(app.services.deps).apply(load_estate(ESTATE))
+    for chat_id, title in ((PLUMBING, "Plumbing"), (ELECTRICAL, "Electrical"), (CUSTOMER_SERVICE, "Customer service"), (MANAGERS, "Managers")):
+        tg.group(chat_id, title)
+    for uid, name in STAFF.values():
+        tg.person(uid, name, started=False)
+    return Stack(tg, app, clock)
