@@ -1,5 +1,6 @@
 """The real bot (dispatcher, services, sender, aiohttp Bot API session) against the fake server."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,13 @@ class Stack:
         await self.app.dispatcher.feed_raw_update(self.app.bot, update)
         await self.app.sender.drain()
 
+    async def feed_together(self, updates: list[dict[str, Any]]) -> None:
+        """Updates that arrive at once (an album, two people tapping), handled concurrently."""
+        await asyncio.gather(
+            *(self.app.dispatcher.feed_raw_update(self.app.bot, update) for update in updates)
+        )
+        await self.app.sender.drain()
+
     def person(self, key: str, language: str = "en") -> Person:
         if key in REGISTRY:
             uid, name, phone = REGISTRY[key]
@@ -70,6 +78,13 @@ class Stack:
     def last(self, chat_id: int) -> StoredMessage:
         return self.tg.last_bot_message(chat_id)
 
+    def keyboard(self, chat_id: int) -> StoredMessage:
+        """The newest bot message in the chat that carries inline buttons."""
+        for message in reversed(self.tg.bot_messages(chat_id)):
+            if message.reply_markup and "inline_keyboard" in message.reply_markup:
+                return message
+        raise AssertionError(f"no inline keyboard in chat {chat_id}")
+
     def texts(self, chat_id: int) -> list[str]:
         return [m.content for m in self.tg.bot_messages(chat_id)]
 
@@ -81,6 +96,18 @@ class Stack:
             ):
                 return message
         raise AssertionError(f"no card for {number} in chat {chat_id}")
+
+    async def flat_id(self, building: str, flat: str) -> int:
+        from sqlalchemy import select
+
+        from storage.models import Building, Flat
+
+        async with self.app.sessions() as session:
+            found = await session.scalar(
+                select(Flat.id).join(Building).where(Building.code == building, Flat.label == flat)
+            )
+        assert found is not None
+        return int(found)
 
     def alerts(self) -> list[str]:
         return [str(a.get("text") or "") for a in self.tg.callback_answers]
@@ -97,6 +124,31 @@ class Stack:
         await self.feed(resident.press(self.last(resident.id), "Submit"))
         confirmation = self.last(resident.id).content
         return confirmation.split("request ", 1)[1].split(" ", 1)[0]
+
+
+    async def file_quick(self, resident: Person, description: str) -> str:
+        """A leaking-tap repair filed through the service (for tests about what comes after)."""
+        from bot.services.tickets import Draft
+        from bot.domain.kinds import TicketKind
+
+        categories = await self.app.services.tickets.categories_for(resident.id, TicketKind.REPAIR, "en")
+        leak = next(c for c in categories if c.label == "Leaking tap")
+        filed = await self.app.services.tickets.file(
+            resident.id, Draft(kind=TicketKind.REPAIR, description=description, category_id=leak.id)
+        )
+        assert filed.ok and filed.number is not None, filed
+        await self.app.sender.drain()
+        return filed.number
+
+    async def ticket_id(self, number: str) -> int:
+        from sqlalchemy import select
+
+        from storage.models import Ticket
+
+        async with self.app.sessions() as session:
+            found = await session.scalar(select(Ticket.id).where(Ticket.number == number))
+        assert found is not None
+        return int(found)
 
 
 async def make_stack(tg: FakeTelegram, engine: AsyncEngine, **settings: Any) -> Stack:

@@ -1139,6 +1139,11 @@ class FakeTelegram:
         except ValueError:
             raise bad_request("unsupported parse_mode") from None
         plain, entities = strip_text(plain, entities)
+        for entity in entities:
+            if entity["type"] == "text_mention":
+                user_id = int((entity.get("user") or {}).get("id", 0))
+                if user_id in self.users:
+                    entity["user"] = self.users[user_id].to_api()
         if caption:
             if utf16_len(plain) > MAX_CAPTION_LENGTH:
                 raise bad_request("message caption is too long")

@@ -33,8 +33,11 @@ from aiogram.types import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaAudio,
     InputMediaDocument,
+    InputMediaLivePhoto,
     InputMediaPhoto,
+    InputMediaVideo,
     KeyboardButton,
     MenuButtonCommands,
     Message,
@@ -57,6 +60,9 @@ from tests.fakeapi import (
     utf16_len,
 )
 
+MediaItem = (
+    InputMediaAudio | InputMediaDocument | InputMediaLivePhoto | InputMediaPhoto | InputMediaVideo
+)
 ALICE = 1001
 BOB = 1002
 GROUP = -4001
@@ -76,7 +82,9 @@ async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
     session = AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url))
     client = Bot(DEFAULT_TOKEN, session=session)
     yield client
-    await client.session.close()
+    # AiohttpSession.close() sleeps 250 ms for TLS shutdown; plain HTTP needs no grace period
+    if session._session is not None:
+        await session._session.close()
 
 
 def keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
@@ -228,7 +236,7 @@ def test_markdown_v2_and_legacy_markdown() -> None:
         "code",
         "text_link",
     ]
-    with pytest.raises(EntityParseError, match="Character '.' is reserved"):
+    with pytest.raises(EntityParseError, match=r"Character '\.' is reserved"):
         parse_markdown_v2("Version 1.5")
     with pytest.raises(EntityParseError, match="Can't find end of Bold entity"):
         parse_markdown_v2("*open")
@@ -570,12 +578,12 @@ async def test_send_document_and_user_files(tg: FakeTelegram, bot: Bot) -> None:
 
 async def test_send_media_group(tg: FakeTelegram, bot: Bot) -> None:
     existing = tg.add_file(tiny_png(), "photo")
-    media = [
+    media: list[MediaItem] = [
         InputMediaPhoto(media=BufferedInputFile(tiny_png(10, 10), "a.png"), caption="<b>A</b>"),
         InputMediaPhoto(media=existing.file_id),
         InputMediaPhoto(media=BufferedInputFile(tiny_png(20, 10), "c.png")),
     ]
-    sent = await bot.send_media_group(ALICE, media, )
+    sent = await bot.send_media_group(ALICE, media)
     assert len(sent) == 3
     assert len({m.media_group_id for m in sent}) == 1
     assert sent[0].media_group_id is not None
@@ -866,7 +874,10 @@ async def test_webhook_mode(tg: FakeTelegram, bot: Bot) -> None:
 
 
 async def test_commands_chat_and_misc_methods(tg: FakeTelegram, bot: Bot) -> None:
-    commands = [BotCommand(command="start", description="Start"), BotCommand(command="help", description="Help")]
+    commands = [
+        BotCommand(command="start", description="Start"),
+        BotCommand(command="help", description="Help"),
+    ]
     assert await bot.set_my_commands(commands)
     assert await bot.set_my_commands(commands[:1], language_code="de")
     scope = BotCommandScopeAllPrivateChats()
@@ -905,7 +916,9 @@ async def test_commands_chat_and_misc_methods(tg: FakeTelegram, bot: Bot) -> Non
     assert (await bot.get_chat_menu_button(chat_id=ALICE)).type == "commands"
 
     reply = await bot.send_message(
-        ALICE, "re", reply_parameters=ReplyParameters(message_id=999, allow_sending_without_reply=True)
+        ALICE,
+        "re",
+        reply_parameters=ReplyParameters(message_id=999, allow_sending_without_reply=True),
     )
     assert reply.reply_to_message is None
     with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
@@ -916,4 +929,27 @@ async def test_commands_chat_and_misc_methods(tg: FakeTelegram, bot: Bot) -> Non
     assert await bot.log_out()
     assert await bot.close()
     assert tg.logged_out and tg.closed
+    tg.assert_healthy()
+
+
+async def test_real_polling_loop(tg: FakeTelegram, bot: Bot) -> None:
+    dp = Dispatcher()
+    replied = asyncio.Event()
+
+    @dp.message()
+    async def echo(message: Message) -> None:
+        await message.answer(f"got {message.text}")
+        replied.set()
+
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=2)
+    )
+    try:
+        await asyncio.sleep(0.1)
+        tg.push_update(tg.person(ALICE, "Alice").text("via polling"))
+        await asyncio.wait_for(replied.wait(), 5)
+        assert tg.last_bot_message(ALICE).text == "got via polling"
+    finally:
+        await dp.stop_polling()
+        await asyncio.wait_for(polling, 10)
     tg.assert_healthy()
