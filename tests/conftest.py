@@ -6,11 +6,13 @@ an unreachable server fails the run instead of skipping.
 
 import os
 import socket
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.engine import make_engine
@@ -39,10 +41,30 @@ def database_url(kind: str, tmp_path: Path) -> str:
     return PG_URL
 
 
+async def isolated_engine(url: str) -> AsyncEngine:
+    """An engine on an empty database of its own: a fresh schema on PostgreSQL (so parallel
+    runs never meet), a fresh file on SQLite."""
+    if not url.startswith("postgresql"):
+        return make_engine(url)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await admin.dispose()
+    return make_engine(url, connect_args={"server_settings": {"search_path": schema}})
+
+
+async def drop_isolated(engine: AsyncEngine) -> None:
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            schema = await connection.scalar(text("SELECT current_schema()"))
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await engine.dispose()
+
+
 async def fresh_engine(url: str) -> AsyncEngine:
-    engine = make_engine(url)
+    engine = await isolated_engine(url)
     async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.drop_all)
         await connection.run_sync(Base.metadata.create_all)
     return engine
 
@@ -56,4 +78,4 @@ def db_kind(request: pytest.FixtureRequest) -> str:
 async def engine(db_kind: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     engine = await fresh_engine(database_url(db_kind, tmp_path))
     yield engine
-    await engine.dispose()
+    await drop_isolated(engine)

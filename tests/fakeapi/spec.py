@@ -16,7 +16,20 @@ from typing import Any
 
 from .state import JSON, Upload, bad_request
 
-DEFAULT_SPEC_PATH = Path(os.environ.get("FAKE_TELEGRAM_API_SPEC", "/work/shared/telegram/api.json"))
+SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "telegram" / "api.json"
+SNAPSHOT_SPEC = Path(__file__).with_name("api_methods.json")
+
+
+def _default_spec_path() -> Path:
+    """The official list beside the checkout when present, else our snapshot of its methods
+    (a test keeps the two equal wherever both exist)."""
+    override = os.environ.get("FAKE_TELEGRAM_API_SPEC")
+    if override:
+        return Path(override)
+    return SHARED_SPEC if SHARED_SPEC.is_file() else SNAPSHOT_SPEC
+
+
+DEFAULT_SPEC_PATH = _default_spec_path()
 
 
 @dataclass(frozen=True)

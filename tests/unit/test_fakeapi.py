@@ -953,3 +953,17 @@ async def test_real_polling_loop(tg: FakeTelegram, bot: Bot) -> None:
         await dp.stop_polling()
         await asyncio.wait_for(polling, 10)
     tg.assert_healthy()
+
+
+def test_snapshot_of_the_method_list_matches_the_official_one() -> None:
+    import json
+
+    import pytest
+
+    from tests.fakeapi.spec import SHARED_SPEC, SNAPSHOT_SPEC, ApiSpec
+
+    if not SHARED_SPEC.is_file():
+        pytest.skip("the official api.json is not beside this checkout")
+    official, snapshot = ApiSpec.load(SHARED_SPEC), ApiSpec.load(SNAPSHOT_SPEC)
+    assert official.methods == snapshot.methods
+    assert json.loads(SNAPSHOT_SPEC.read_text())["methods"]
