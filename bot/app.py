@@ -19,6 +19,7 @@ from bot.i18n import Translator, make_i18n
 from bot.services import Services
 from bot.services.base import ServiceDeps
 from handlers import build_dispatcher
+from schedules.runner import make_scheduler
 from storage.engine import make_engine, make_sessionmaker
 from storage.fsm import DatabaseStorage
 
@@ -65,10 +66,14 @@ def build_app(settings: Settings, clock: Clock | None = None, engine: AsyncEngin
 
 async def run_polling(app: App) -> None:
     sender_task = asyncio.create_task(app.sender.run_forever())
+    tick = await app.services.clock.tick_seconds()
+    scheduler = make_scheduler(app.services, tick, app.sender.kick)
+    scheduler.start()
     try:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await app.dispatcher.start_polling(app.bot, allowed_updates=ALLOWED_UPDATES, handle_signals=True)
     finally:
+        scheduler.shutdown(wait=False)
         app.sender.stop()
         await sender_task
         await app.close()

@@ -9,8 +9,8 @@ from aiogram.utils.i18n import I18n
 
 from bot.services import Services
 from handlers.middlewares import DeduplicateUpdates, LocaleMiddleware, WakeSender
-from handlers.resident import chat, menu, my_requests, new_request, onboarding
-from handlers.staff import cards, groups, prompts
+from handlers.resident import chat, menu, my_requests, new_request, onboarding, poll
+from handlers.staff import cards, groups, leads, prompts
 
 
 def _detached(*routers: Router) -> list[Router]:
@@ -30,6 +30,7 @@ def _resident_router() -> Router:
             onboarding.router,
             new_request.router,
             my_requests.router,
+            poll.router,
             chat.router,
         )
     )
@@ -48,5 +49,5 @@ def build_dispatcher(
     dp.update.outer_middleware(DeduplicateUpdates(services.updates.seen))
     dp.update.outer_middleware(WakeSender(kick_sender))
     LocaleMiddleware(i18n, services).setup(dp)
-    dp.include_routers(*_detached(groups.router, cards.router), _resident_router())
+    dp.include_routers(*_detached(leads.router, groups.router, cards.router), _resident_router())
     return dp

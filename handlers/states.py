@@ -36,3 +36,7 @@ class StaffPrompt(StatesGroup):
     hold_reason = State()
     reject_reason = State()
     answer_text = State()
+
+
+class PollComment(StatesGroup):
+    text = State()

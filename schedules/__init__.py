@@ -1,0 +1,1 @@
+"""Time-driven work: APScheduler ticks jobs that read due work from the database."""

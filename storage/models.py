@@ -205,6 +205,13 @@ class Ticket(Base):
     claim_due_at: Mapped[datetime | None]
     on_site_due_at: Mapped[datetime | None]
     resolve_due_at: Mapped[datetime | None]
+    # The escalation ladder: each level happens once; the column records when.
+    claim_reminded_at: Mapped[datetime | None]
+    claim_overdue_at: Mapped[datetime | None]
+    on_site_overdue_at: Mapped[datetime | None]
+    resolve_overdue_at: Mapped[datetime | None]
+    technician_reminded_at: Mapped[datetime | None]
+    confirm_reminded_at: Mapped[datetime | None]
     hold_until: Mapped[datetime | None]
     hold_reason: Mapped[str | None] = mapped_column(Text)
     resolution_note: Mapped[str | None] = mapped_column(Text)
@@ -304,3 +311,41 @@ class Invitation(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+
+
+class Poll(Base):
+    """The satisfaction poll after a closed repair or an answered complaint."""
+
+    __tablename__ = "polls"
+    __table_args__ = (Index(None, "status", "remind_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, answered, expired
+    step: Mapped[str] = mapped_column(String(16), default="overall")
+    created_at: Mapped[datetime]
+    remind_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    overall: Mapped[int | None]
+    attitude: Mapped[int | None]
+    quality: Mapped[int | None]
+    timeliness: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    ticket: Mapped[Ticket] = relationship(lazy="joined")
+
+
+class Callback(Base):
+    """A call owed to a resident: 48 h after every repair, or a same-day follow-up."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (UniqueConstraint("ticket_id", "reason"), Index(None, "done_at", "due_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    reason: Mapped[str] = mapped_column(String(16))  # after_repair, follow_up
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_via: Mapped[str | None] = mapped_column(String(16))  # poll, staff
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    ticket: Mapped[Ticket] = relationship(lazy="joined")

@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 
 from bot.services.base import ServiceDeps
+from bot.services.clock import ClockService
+from bot.services.digests import DigestService
+from bot.services.feedback import FeedbackService
 from bot.services.residents import ResidentService
 from bot.services.staff import StaffService
 from bot.services.tickets import TicketService
@@ -16,9 +19,14 @@ class Services:
     residents: ResidentService
     staff: StaffService
     updates: UpdateLog
+    clock: ClockService
+    feedback: FeedbackService
+    digests: DigestService
 
     @classmethod
     def build(cls, deps: ServiceDeps) -> "Services":
+        tickets = TicketService(deps)
         return cls(
-            deps, TicketService(deps), ResidentService(deps), StaffService(deps), UpdateLog(deps)
+            deps, tickets, ResidentService(deps), StaffService(deps), UpdateLog(deps),
+            ClockService(deps, tickets), FeedbackService(deps), DigestService(deps),
         )

@@ -3,12 +3,15 @@
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.calendar import local_instant
 from bot.domain.deadlines import compute_deadlines
 from bot.domain.kinds import Place, TicketKind, format_number
 from bot.domain.lifecycle import (
@@ -21,18 +24,29 @@ from bot.domain.lifecycle import (
     check_transition,
 )
 from bot.domain.permissions import Role, StaffView, resident_actors, staff_actors
+from bot.services import feedback
 from bot.services.base import Service
 from bot.services.notify import Outgoing
-from bot.ui import keyboards, texts
+from bot.ui import clock_texts, keyboards, texts
 from bot.ui.format import clip
 from bot.ui.labels import span_label
 from storage import repo
-from storage.models import Category, Department, Resident, Staff, Ticket, TicketEvent, TicketPhoto
+from storage.models import (
+    Category,
+    Department,
+    Resident,
+    Staff,
+    StaffDepartment,
+    Ticket,
+    TicketEvent,
+    TicketPhoto,
+)
 from storage.outbox_repo import ticket_for_message
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
+DATE_AT_END = re.compile(r"(\d{4}-\d{2}-\d{2})\s*$")
 
 
 @dataclass
@@ -266,6 +280,8 @@ class TicketService(Service):
             except TransitionError as error:
                 return self._refusal(ticket, event, error.reason)
             out = await self.outgoing(session, ticket.estate_id)
+            if event is Event.HOLD and hold_until is None and note:
+                hold_until = resume_date(note, out.ctx.tz)
             actor = await self._actor_record(session, ticket, telegram_id)
             values = self._changes(ticket, event, to, out.now, actor, note, hold_until, assignee_id)
             updated = await session.execute(
@@ -299,7 +315,9 @@ class TicketService(Service):
                 )
             )
             await session.flush()
-            await self._after_event(session, out, ticket, event, actor[2] or "", note, list(photos))
+            await self._after_event(
+                session, out, ticket, event, actor, note, list(photos)
+            )
             return ActResult(True, number=ticket.number, ticket_id=ticket.id)
 
     # ---- relays -------------------------------------------------------------------------
@@ -443,6 +461,25 @@ class TicketService(Service):
                 for c in rows
             ]
 
+    async def assign_options(self, telegram_id: int, ticket_id: int) -> list[tuple[int, str]] | None:
+        """Active staff of the ticket's department, if this person may assign it (else None)."""
+        async with self.transaction() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                return None
+            actors = await self._actors(session, ticket, telegram_id)
+            if not actors & {Actor.DISPATCHER, Actor.MANAGER}:
+                return None
+            rows = (
+                await session.scalars(
+                    select(Staff)
+                    .join(StaffDepartment, StaffDepartment.staff_id == Staff.id)
+                    .where(StaffDepartment.department_id == ticket.department_id, Staff.active.is_(True))
+                    .order_by(Staff.name)
+                )
+            ).all()
+            return [(staff.id, staff.name) for staff in rows]
+
     async def emergency_number(self, telegram_id: int, hazard: str) -> str | None:
         async with self.transaction() as session:
             resident = await repo.resident_by_telegram(session, telegram_id)
@@ -569,11 +606,13 @@ class TicketService(Service):
         out: Outgoing,
         ticket: Ticket,
         event: Event,
-        actor_name: str,
+        actor: tuple[str, int | None, str | None],
         note: str | None,
         photos: list[str],
     ) -> None:
+        actor_name = actor[2] or ""
         await self._queue_card(out, ticket)
+        await self._feedback(session, out, ticket, event, actor[0], note)
         resident = ticket.resident
         if resident is not None and event in EVENT_NOTIFIES_RESIDENT:
             _ = self.tr(resident.language)
@@ -600,6 +639,24 @@ class TicketService(Service):
                 texts.relay_to_group(_, ticket.number, note),
                 ticket=ticket,
                 reply_to_card=True,
+            )
+
+    async def _feedback(
+        self, session: AsyncSession, out: Outgoing, ticket: Ticket, event: Event, actor_kind: str,
+        note: str | None,
+    ) -> None:
+        """The clock's records: 48-hour callbacks, polls, and alerts when a fix did not hold."""
+        kind = TicketKind(ticket.kind)
+        if event is Event.DONE and kind.is_repair:
+            due = out.now + out.ctx.clock["callback_due"].delta
+            await feedback.owe_callback(session, ticket, "after_repair", due, out.now)
+        if event in (Event.CONFIRM, Event.AUTO_CLOSE) and kind in (TicketKind.REPAIR, TicketKind.COMPLAINT):
+            await feedback.open_poll(session, out, ticket, self)
+        if event in (Event.REOPEN, Event.REOPEN_TO_QUEUE) and actor_kind == "resident":
+            _ = self.tr(out.ctx.language)
+            await feedback.follow_up(
+                session, out, ticket, self, clock_texts.not_fixed_alert(_, ticket, note),
+                f"notfixed:{ticket.id}:v{ticket.version}",
             )
 
     async def _brief_claimant(
@@ -668,5 +725,13 @@ class TicketService(Service):
             await self._brief_claimant(session, out, ticket, staff)
 
 
-def resident_of(ticket: Ticket) -> Resident | None:
-    return ticket.resident
+def resume_date(note: str, tz: str) -> datetime | None:
+    """"On hold" notes may end with the date work resumes: midnight of that day, estate time."""
+    match = DATE_AT_END.search(note)
+    if match is None:
+        return None
+    try:
+        day = date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+    return local_instant(day, time(0, 0), ZoneInfo(tz))

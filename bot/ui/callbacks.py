@@ -31,3 +31,25 @@ class Pick(CallbackData, prefix="pk"):
 
     field: str  # kind, category, place, emergency, building, photos, submit, lang
     value: str
+
+
+class LeadAct(CallbackData, prefix="la"):
+    """Buttons for dispatchers and managers: assign a ticket, mark a callback done."""
+
+    action: str  # assign, assign_to, called
+    ticket_id: int
+    staff_id: int = 0
+
+
+class PollAnswer(CallbackData, prefix="pa"):
+    """A satisfaction poll answer: which question, which score (0 = skipped)."""
+
+    poll_id: int
+    question: str  # overall, attitude, quality, timeliness, comment
+    score: int
+
+
+class CallbackDone(CallbackData, prefix="cd"):
+    """"Called back" on the dispatcher's list."""
+
+    callback_id: int

@@ -222,3 +222,54 @@ def verification(_: Gettext, verification_id: int) -> InlineKeyboardMarkup:
             ),
         ]
     )
+
+
+def poll_markup(_: Gettext, poll_id: int, question: str) -> InlineKeyboardMarkup:
+    """Stars for a poll question; the three quick questions and the comment may be skipped."""
+    from bot.ui.callbacks import PollAnswer
+
+    if question == "comment":
+        return inline(
+            [InlineKeyboardButton(text=_("Skip"), callback_data=PollAnswer(poll_id=poll_id, question=question, score=0).pack())]
+        )
+    stars = [
+        InlineKeyboardButton(
+            text="⭐" * score, callback_data=PollAnswer(poll_id=poll_id, question=question, score=score).pack()
+        )
+        for score in range(1, 6)
+    ]
+    rows = [stars[:3], stars[3:]]
+    if question != "overall":
+        rows.append(
+            [InlineKeyboardButton(text=_("Skip"), callback_data=PollAnswer(poll_id=poll_id, question=question, score=0).pack())]
+        )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def technicians(ticket_id: int, options: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    from bot.ui.callbacks import LeadAct
+
+    return inline(
+        [
+            InlineKeyboardButton(
+                text=name, callback_data=LeadAct(action="assign_to", ticket_id=ticket_id, staff_id=staff_id).pack()
+            )
+            for staff_id, name in options
+        ],
+        2,
+    )
+
+
+def called_back(_: Gettext, entries: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    from bot.ui.callbacks import CallbackDone
+
+    return inline(
+        [
+            InlineKeyboardButton(
+                text=_("✅ Called back: {number}").format(number=number),
+                callback_data=CallbackDone(callback_id=callback_id).pack(),
+            )
+            for callback_id, number in entries
+        ],
+        1,
+    )

@@ -1,7 +1,5 @@
 """What staff type privately after tapping Done, On hold, Reject or Answer on a card."""
 
-import re
-
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -17,7 +15,6 @@ from handlers.states import StaffPrompt
 router = Router(name="staff-prompts")
 router.message.filter(F.chat.type == "private")
 
-DATE_AT_END = re.compile(r"(\d{4}-\d{2}-\d{2})\s*$")
 
 
 async def _finish(
@@ -31,16 +28,12 @@ async def _finish(
     assert message.chat is not None
     data = await state.get_data()
     await state.clear()
-    hold_until = None
-    if event is Event.HOLD and (match := DATE_AT_END.search(note)):
-        hold_until = await services.tickets.local_midnight(int(data["ticket_id"]), match.group(1))
     result = await services.tickets.act(
         message.chat.id,
         int(data["ticket_id"]),
         event,
         note=note[:2000],
         photos=photos or [],
-        hold_until=hold_until,
     )
     if result.ok:
         await message.answer(_("{number}: done.").format(number=result.number))

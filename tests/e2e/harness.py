@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.domain.clock import FakeClock
-from bot.estate import load_estate
+from bot.estate import parse_estate
 from bot.services.estate_apply import EstateApplier
+from schedules import jobs
 from tests.fakeapi.actors import Person
 from tests.fakeapi.server import FakeTelegram
 from tests.fakeapi.state import StoredMessage
@@ -47,6 +48,14 @@ class Stack:
     async def feed(self, update: dict[str, Any]) -> None:
         """One update through the real dispatcher, then whatever the outbox owes."""
         await self.app.dispatcher.feed_raw_update(self.app.bot, update)
+        await self.app.sender.drain()
+
+    async def tick(self, **advance: float) -> None:
+        """Move the clock, run the scheduler's jobs once, deliver what they queued."""
+        if advance:
+            self.clock.advance(**advance)
+        await jobs.sweep(self.app.services)
+        await jobs.digest(self.app.services)
         await self.app.sender.drain()
 
     async def feed_together(self, updates: list[dict[str, Any]]) -> None:
@@ -153,6 +162,7 @@ class Stack:
 
 async def make_stack(tg: FakeTelegram, engine: AsyncEngine, **settings: Any) -> Stack:
     clock = FakeClock(settings.pop("now", MORNING))
+    estate_text: str = settings.pop("estate_text", ESTATE.read_text())
     tg.clock = lambda: clock.now().timestamp()
     config = Settings(
         bot_token=tg.token,
@@ -164,7 +174,7 @@ async def make_stack(tg: FakeTelegram, engine: AsyncEngine, **settings: Any) -> 
         **settings,
     )
     app = build_app(config, clock=clock, engine=engine)
-    await EstateApplier(app.services.deps).apply(load_estate(ESTATE))
+    await EstateApplier(app.services.deps).apply(parse_estate(estate_text, str(ESTATE), ESTATE.parent))
     for chat_id, title in ((PLUMBING, "Plumbing"), (ELECTRICAL, "Electrical"), (CUSTOMER_SERVICE, "Customer service"), (MANAGERS, "Managers")):
         tg.group(chat_id, title)
     for uid, name in STAFF.values():
