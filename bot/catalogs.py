@@ -29,8 +29,11 @@ def extract() -> Catalog:
             "python", str(path), keywords=KEYWORDS, comment_tags=("i18n:",)
         ):
             if isinstance(message, str) and message:
-                catalog.add(message, locations=[(str(path.relative_to(ROOT)), lineno)],
-                            auto_comments=comments)
+                catalog.add(
+                    message,
+                    locations=[(str(path.relative_to(ROOT)), lineno)],
+                    auto_comments=comments,
+                )
     return catalog
 
 

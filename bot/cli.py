@@ -12,10 +12,17 @@ EXIT_CONFIG = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="frontdoor", description="A resident help desk in Telegram.")
+    parser = argparse.ArgumentParser(
+        prog="frontdoor", description="A resident help desk in Telegram."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="start the bot (polling)")
-    run.add_argument("--role", choices=["all"], default="all", help="which parts to run")
+    run.add_argument(
+        "--role",
+        choices=["all", "web", "worker"],
+        default="all",
+        help="all: one process; web: receive updates (webhook); worker: scheduler and sender",
+    )
     estate = commands.add_parser("estate", help="estate file commands")
     estate_commands = estate.add_subparsers(dest="estate_command", required=True)
     apply = estate_commands.add_parser("apply", help="apply an estate file (idempotent)")
@@ -31,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "db":
         from storage.migrate import upgrade
@@ -45,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem is not None:
         print(f"frontdoor: {problem}", file=sys.stderr)
         return EXIT_CONFIG
-    return asyncio.run(_run(settings))
+    return asyncio.run(_run(settings, args.role))
 
 
 def _load(path: Path) -> object | None:
@@ -92,8 +101,8 @@ async def _apply(settings: Settings, spec: object) -> list[str]:
         await engine.dispose()
 
 
-async def _run(settings: Settings) -> int:
-    from bot.app import build_app, run_polling
+async def _run(settings: Settings, role: str) -> int:
+    from bot.app import build_app, run
     from storage.migrate import upgrade
 
     await asyncio.to_thread(upgrade, settings.database_url)
@@ -104,5 +113,5 @@ async def _run(settings: Settings) -> int:
         for line in await _apply(settings, spec):
             logging.getLogger("frontdoor").info("estate: %s", line)
     app = build_app(settings)
-    await run_polling(app)
+    await run(app, role)
     return 0

@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///frontdoor.db"
     estate_file: Path | None = None
     redis_url: str | None = None
+    redis_prefix: str = "frontdoor"
+    webhook_url: str | None = None  # public HTTPS URL Telegram posts updates to
+    webhook_secret: str | None = Field(default=None, repr=False)
+    web_host: str = "0.0.0.0"
+    web_port: int = 8080
     log_level: str = "INFO"
     # Pacing of the outbox sender, in seconds between messages (Telegram's published limits).
     send_private_interval: float = 1.0

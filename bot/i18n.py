@@ -13,7 +13,13 @@ from babel.messages.pofile import read_po
 LOCALES = ("en", "zh_Hans", "zh_Hant", "ru")
 DEFAULT_LOCALE = "en"
 DOMAIN = "messages"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+def _locales_dir() -> Path:
+    """Beside the code in a checkout; in the working directory for an installed package."""
+    beside = Path(__file__).resolve().parent.parent / "locales"
+    return beside if beside.is_dir() else Path.cwd() / "locales"
+
+
+LOCALES_DIR = _locales_dir()
 
 Gettext = Callable[[str], str]
 

@@ -8,7 +8,8 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
 from bot.services import Services
-from handlers.middlewares import DeduplicateUpdates, LocaleMiddleware, WakeSender
+from handlers import announce, fallback, manager
+from handlers.middlewares import DeduplicateUpdates, FloodControl, LocaleMiddleware, WakeSender
 from handlers.resident import chat, menu, my_requests, new_request, onboarding, poll
 from handlers.staff import cards, groups, leads, prompts
 
@@ -26,6 +27,7 @@ def _resident_router() -> Router:
     router.include_routers(
         *_detached(
             menu.router,
+            announce.router,
             prompts.router,
             onboarding.router,
             new_request.router,
@@ -43,11 +45,21 @@ def build_dispatcher(
     i18n: I18n,
     kick_sender: Callable[[], None],
     isolation: BaseEventIsolation | None = None,
+    flood_limit: int = 20,
+    flood_window: float = 10.0,
 ) -> Dispatcher:
     dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation())
     dp["services"] = services
     dp.update.outer_middleware(DeduplicateUpdates(services.updates.seen))
     dp.update.outer_middleware(WakeSender(kick_sender))
     LocaleMiddleware(i18n, services).setup(dp)
-    dp.include_routers(*_detached(leads.router, groups.router, cards.router), _resident_router())
+    flood = FloodControl(flood_limit, flood_window, services.staff.is_staff)
+    dp.message.outer_middleware(flood)
+    dp.callback_query.outer_middleware(flood)
+    dp.include_routers(
+        *_detached(leads.router, groups.router, cards.router),
+        manager.build_router(),
+        _resident_router(),
+        *_detached(fallback.router),
+    )
     return dp

@@ -1,10 +1,11 @@
 """Filters shared by the routers."""
 
+from collections.abc import Callable
 from typing import Any
 
 from aiogram.filters import Filter
 from aiogram.types import Message
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import I18n, get_i18n
 
 from bot.i18n import LOCALES
 from bot.ui import keyboards
@@ -20,8 +21,13 @@ class MenuButton(Filter):
         if not message.text:
             return False
         i18n = get_i18n()
-        for locale in LOCALES:
-            labels = keyboards.menu_labels(lambda text, loc=locale: i18n.gettext(text, locale=loc))
-            if message.text == labels[self.key]:
-                return True
-        return False
+        return any(
+            message.text == keyboards.menu_labels(_bound(i18n, locale))[self.key] for locale in LOCALES
+        )
+
+
+def _bound(i18n: I18n, locale: str) -> Callable[[str], str]:
+    def translate(text: str) -> str:
+        return i18n.gettext(text, locale=locale)
+
+    return translate

@@ -40,3 +40,14 @@ class StaffPrompt(StatesGroup):
 
 class PollComment(StatesGroup):
     text = State()
+
+
+class Announce(StatesGroup):
+    audience = State()
+    buildings = State()
+    flats = State()
+    text = State()
+    urgency = State()
+    when = State()
+    when_time = State()
+    preview = State()

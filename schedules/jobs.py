@@ -16,6 +16,10 @@ async def sweep(services: Services) -> SweepReport:
     return report
 
 
+async def announcement_reports(services: Services) -> int:
+    return await services.announcements.report_finished()
+
+
 async def digest(services: Services) -> int:
     """The managers' daily digest (and Monday's weekly summary) when its local hour has come."""
     return await services.digests.send_due()

@@ -6,20 +6,31 @@ from collections.abc import Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import Services
+from bot.services.clock import SweepReport
 from schedules import jobs
 
 
-def make_scheduler(services: Services, tick_seconds: float, after_tick: Callable[[], None]) -> AsyncIOScheduler:
+def make_scheduler(
+    services: Services,
+    tick_seconds: float,
+    after_tick: Callable[[], None],
+    on_report: Callable[[SweepReport], None] = lambda _report: None,
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def tick() -> None:
-        await jobs.sweep(services)
+        on_report(await jobs.sweep(services))
         await jobs.digest(services)
+        await jobs.announcement_reports(services)
         after_tick()
 
     async def housekeeping() -> None:
         await jobs.housekeeping(services)
 
-    scheduler.add_job(tick, "interval", seconds=tick_seconds, id="tick", max_instances=1, coalesce=True)
-    scheduler.add_job(housekeeping, "interval", hours=6, id="housekeeping", max_instances=1, coalesce=True)
+    scheduler.add_job(
+        tick, "interval", seconds=tick_seconds, id="tick", max_instances=1, coalesce=True
+    )
+    scheduler.add_job(
+        housekeeping, "interval", hours=6, id="housekeeping", max_instances=1, coalesce=True
+    )
     return scheduler

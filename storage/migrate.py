@@ -1,6 +1,5 @@
 """Running Alembic from code: ``frontdoor db upgrade`` and the tests use this."""
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -31,5 +30,3 @@ async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(_run)
-
-

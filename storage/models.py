@@ -349,3 +349,23 @@ class Callback(Base):
     done_via: Mapped[str | None] = mapped_column(String(16))  # poll, staff
     done_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     ticket: Mapped[Ticket] = relationship(lazy="joined")
+
+
+class Announcement(Base):
+    """A notice from the managers to all residents, some buildings, or some flats."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (Index(None, "estate_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    author_chat_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    photo: Mapped[str | None] = mapped_column(String(256))
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    send_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    recipients: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued, reported
+    reported_at: Mapped[datetime | None]

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import MessageLink, Outbox
+from storage.models import Department, MessageLink, Outbox
 
 
 async def enqueue(
@@ -63,6 +63,11 @@ async def due_rows(session: AsyncSession, now: datetime, limit: int) -> Sequence
             Outbox.status == "pending",
             Outbox.next_attempt_at <= now,
             (blocked.c.first_waiting.is_(None)) | (Outbox.id < blocked.c.first_waiting),
+            Outbox.chat_id.not_in(
+                select(Department.chat_id).where(
+                    Department.chat_lost.is_(True), Department.chat_id.is_not(None)
+                )
+            ),
         )
         .order_by(Outbox.id)
         .limit(limit)

@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from aiogram.types import InlineKeyboardButton
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lifecycle import AWAITING_CONFIRMATION, Event, Status
 from bot.services.base import Service
+from bot.services.context import EstateContext
 from bot.services.notify import Outgoing
 from bot.services.tickets import TicketService
 from bot.ui import clock_texts, keyboards
 from bot.ui.callbacks import LeadAct
-from bot.services.context import EstateContext
 from storage.models import Estate, Poll, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -65,14 +66,19 @@ class ClockService(Service):
     # ---- the ladder ----------------------------------------------------------------------
     async def claim_reminders(self, now: datetime) -> int:
         candidates = await self._ids(
-            Ticket.status.in_(NOT_YET_CLAIMED), Ticket.claim_remind_at <= now,
+            Ticket.status.in_(NOT_YET_CLAIMED),
+            Ticket.claim_remind_at <= now,
             Ticket.claim_reminded_at.is_(None),
         )
         done = 0
         for ticket_id in candidates:
             async with self.transaction() as session:
                 ticket = await self._claim_step(
-                    session, ticket_id, Ticket.claim_reminded_at, now, Ticket.status.in_(NOT_YET_CLAIMED)
+                    session,
+                    ticket_id,
+                    Ticket.claim_reminded_at,
+                    now,
+                    Ticket.status.in_(NOT_YET_CLAIMED),
                 )
                 if ticket is None:
                     continue
@@ -81,20 +87,32 @@ class ClockService(Service):
                     continue  # past the deadline already: the alert below says it all
                 _ = self.tr(out.ctx.language)
                 await out.to_department(
-                    ticket.department, f"remind:{ticket.id}:claim",
-                    clock_texts.claim_reminder(_, ticket, out.ctx.tz), ticket=ticket, reply_to_card=True,
+                    ticket.department,
+                    f"remind:{ticket.id}:claim",
+                    clock_texts.claim_reminder(_, ticket, out.ctx.tz),
+                    ticket=ticket,
+                    reply_to_card=True,
                 )
                 done += 1
         return done
 
     async def overdue(self, now: datetime, level: str) -> int:
         due_column, done_column, still = {
-            "claim": (Ticket.claim_due_at, Ticket.claim_overdue_at, Ticket.status.in_(NOT_YET_CLAIMED)),
+            "claim": (
+                Ticket.claim_due_at,
+                Ticket.claim_overdue_at,
+                Ticket.status.in_(NOT_YET_CLAIMED),
+            ),
             "on_site": (
-                Ticket.on_site_due_at, Ticket.on_site_overdue_at,
+                Ticket.on_site_due_at,
+                Ticket.on_site_overdue_at,
                 Ticket.status.in_(NOT_ON_SITE) & Ticket.on_site_at.is_(None),
             ),
-            "resolve": (Ticket.resolve_due_at, Ticket.resolve_overdue_at, Ticket.status.in_(NOT_RESOLVED)),
+            "resolve": (
+                Ticket.resolve_due_at,
+                Ticket.resolve_overdue_at,
+                Ticket.status.in_(NOT_RESOLVED),
+            ),
         }[level]
         candidates = await self._ids(still, due_column <= now, done_column.is_(None))
         done = 0
@@ -104,24 +122,34 @@ class ClockService(Service):
                 if ticket is None:
                     continue
                 session.add(
-                    TicketEvent(ticket_id=ticket.id, at=now, event=f"overdue_{level}", actor_kind="system")
+                    TicketEvent(
+                        ticket_id=ticket.id, at=now, event=f"overdue_{level}", actor_kind="system"
+                    )
                 )
                 out = await self.outgoing(session, ticket.estate_id)
-                await self._alert_managers(out, ticket, f"overdue:{ticket.id}:{level}",
-                                           clock_texts.overdue_alert(self.tr(out.ctx.language), ticket, level, out.ctx.tz),
-                                           assign=True)
+                await self._alert_managers(
+                    out,
+                    ticket,
+                    f"overdue:{ticket.id}:{level}",
+                    clock_texts.overdue_alert(self.tr(out.ctx.language), ticket, level, out.ctx.tz),
+                    assign=True,
+                )
                 done += 1
         return done
 
     async def technician_reminders(self, now: datetime) -> int:
-        still = Ticket.status.in_([Status.CLAIMED.value, Status.ON_THE_WAY.value]) & Ticket.started_at.is_(None)
+        still = Ticket.status.in_(
+            [Status.CLAIMED.value, Status.ON_THE_WAY.value]
+        ) & Ticket.started_at.is_(None)
         candidates = await self._ids(
             still, Ticket.on_site_due_at <= now, Ticket.technician_reminded_at.is_(None)
         )
         done = 0
         for ticket_id in candidates:
             async with self.transaction() as session:
-                ticket = await self._claim_step(session, ticket_id, Ticket.technician_reminded_at, now, still)
+                ticket = await self._claim_step(
+                    session, ticket_id, Ticket.technician_reminded_at, now, still
+                )
                 if ticket is None or ticket.assignee is None:
                     continue
                 out = await self.outgoing(session, ticket.estate_id)
@@ -129,15 +157,24 @@ class ClockService(Service):
                 _ = self.tr(staff.language or out.ctx.language)
                 text = clock_texts.technician_reminder(_, ticket, out.ctx.tz)
                 if staff.has_private_chat:
-                    await out.to_chat(staff.telegram_id, f"remind:{ticket.id}:technician", text, ticket=ticket)
+                    await out.to_chat(
+                        staff.telegram_id, f"remind:{ticket.id}:technician", text, ticket=ticket
+                    )
                 else:
-                    await out.to_department(ticket.department, f"remind:{ticket.id}:technician", text,
-                                            ticket=ticket, reply_to_card=True)
+                    await out.to_department(
+                        ticket.department,
+                        f"remind:{ticket.id}:technician",
+                        text,
+                        ticket=ticket,
+                        reply_to_card=True,
+                    )
                 done += 1
         return done
 
     async def resume_holds(self, now: datetime) -> int:
-        candidates = await self._ids(Ticket.status == Status.ON_HOLD.value, Ticket.hold_until <= now)
+        candidates = await self._ids(
+            Ticket.status == Status.ON_HOLD.value, Ticket.hold_until <= now
+        )
         done = 0
         for ticket_id in candidates:
             result = await self.tickets.act(None, ticket_id, Event.RESUME)
@@ -148,8 +185,11 @@ class ClockService(Service):
                 assert ticket is not None
                 out = await self.outgoing(session, ticket.estate_id)
                 await out.to_department(
-                    ticket.department, f"resumed:{ticket.id}:v{ticket.version}",
-                    clock_texts.resumed(self.tr(out.ctx.language), ticket), ticket=ticket, reply_to_card=True,
+                    ticket.department,
+                    f"resumed:{ticket.id}:v{ticket.version}",
+                    clock_texts.resumed(self.tr(out.ctx.language), ticket),
+                    ticket=ticket,
+                    reply_to_card=True,
                 )
             done += 1
         return done
@@ -160,20 +200,27 @@ class ClockService(Service):
         for estate_id, span in await self._estate_spans("resolved_reminder"):
             still = Ticket.status.in_(AWAITING)
             candidates = await self._ids(
-                still, Ticket.estate_id == estate_id, Ticket.resolved_at <= now - span,
+                still,
+                Ticket.estate_id == estate_id,
+                Ticket.resolved_at <= now - span,
                 Ticket.confirm_reminded_at.is_(None),
             )
             for ticket_id in candidates:
                 async with self.transaction() as session:
-                    ticket = await self._claim_step(session, ticket_id, Ticket.confirm_reminded_at, now, still)
+                    ticket = await self._claim_step(
+                        session, ticket_id, Ticket.confirm_reminded_at, now, still
+                    )
                     if ticket is None or ticket.resident is None:
                         continue
                     out = await self.outgoing(session, ticket.estate_id)
                     _ = self.tr(ticket.resident.language)
                     await out.to_resident(
-                        ticket.resident, f"confirm-reminder:{ticket.id}:v{ticket.version}",
-                        clock_texts.confirm_reminder(_, ticket), ticket=ticket,
-                        markup=keyboards.confirm_fix(_, ticket.id, ticket.kind), urgent=ticket.emergency,
+                        ticket.resident,
+                        f"confirm-reminder:{ticket.id}:v{ticket.version}",
+                        clock_texts.confirm_reminder(_, ticket),
+                        ticket=ticket,
+                        markup=keyboards.confirm_fix(_, ticket.id, ticket.kind),
+                        urgent=ticket.emergency,
                     )
                     done += 1
         return done
@@ -182,21 +229,24 @@ class ClockService(Service):
         done = 0
         for estate_id, span in await self._estate_spans("auto_close"):
             candidates = await self._ids(
-                Ticket.status.in_(AWAITING), Ticket.estate_id == estate_id, Ticket.resolved_at <= now - span
+                Ticket.status.in_(AWAITING),
+                Ticket.estate_id == estate_id,
+                Ticket.resolved_at <= now - span,
             )
             for ticket_id in candidates:
                 done += (await self.tickets.act(None, ticket_id, Event.AUTO_CLOSE)).ok
         return done
 
     async def poll_reminders(self, now: datetime) -> int:
-        candidates = (await self._select_ids(
+        candidates = await self._select_ids(
             select(Poll.id).where(Poll.status == "open", Poll.remind_at <= now).limit(BATCH)
-        ))
+        )
         done = 0
         for poll_id in candidates:
             async with self.transaction() as session:
                 claimed = await session.execute(
-                    update(Poll).where(Poll.id == poll_id, Poll.status == "open", Poll.remind_at.is_not(None))
+                    update(Poll)
+                    .where(Poll.id == poll_id, Poll.status == "open", Poll.remind_at.is_not(None))
                     .values(remind_at=None)
                 )
                 if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -209,8 +259,11 @@ class ClockService(Service):
                 out = await self.outgoing(session, ticket.estate_id)
                 _ = self.tr(ticket.resident.language)
                 await out.to_resident(
-                    ticket.resident, f"poll-reminder:{poll.id}", clock_texts.poll_reminder(_, ticket.number),
-                    ticket=ticket, markup=keyboards.poll_markup(_, poll.id, poll.step),
+                    ticket.resident,
+                    f"poll-reminder:{poll.id}",
+                    clock_texts.poll_reminder(_, ticket.number),
+                    ticket=ticket,
+                    markup=keyboards.poll_markup(_, poll.id, poll.step),
                 )
                 done += 1
         return done
@@ -218,7 +271,9 @@ class ClockService(Service):
     async def expire_polls(self, now: datetime) -> int:
         async with self.transaction() as session:
             result = await session.execute(
-                update(Poll).where(Poll.status == "open", Poll.expires_at <= now).values(status="expired")
+                update(Poll)
+                .where(Poll.status == "open", Poll.expires_at <= now)
+                .values(status="expired")
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -229,19 +284,28 @@ class ClockService(Service):
 
     # ---- helpers --------------------------------------------------------------------------
     async def _ids(self, *conditions: ColumnElement[bool]) -> Sequence[int]:
-        return await self._select_ids(select(Ticket.id).where(*conditions).order_by(Ticket.id).limit(BATCH))
+        return await self._select_ids(
+            select(Ticket.id).where(*conditions).order_by(Ticket.id).limit(BATCH)
+        )
 
     async def _select_ids(self, query: Any) -> Sequence[int]:
         async with self.transaction() as session:
             return list((await session.scalars(query)).all())
 
     async def _claim_step(
-        self, session: AsyncSession, ticket_id: int, column: Any, now: datetime, still: ColumnElement[bool]
+        self,
+        session: AsyncSession,
+        ticket_id: int,
+        column: Any,
+        now: datetime,
+        still: ColumnElement[bool],
     ) -> Ticket | None:
         """Take this step for this ticket, unless another process took it or the ticket moved on."""
         result = await session.execute(
-            update(Ticket).where(Ticket.id == ticket_id, column.is_(None), still)
-            .values({column.key: now}).execution_options(synchronize_session=False)
+            update(Ticket)
+            .where(Ticket.id == ticket_id, column.is_(None), still)
+            .values({column.key: now})
+            .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None
@@ -255,13 +319,24 @@ class ClockService(Service):
             estates = (await session.scalars(select(Estate))).all()
             return [(e.id, EstateContext.of(e).clock[name].delta) for e in estates]
 
-    async def _alert_managers(self, out: Outgoing, ticket: Ticket, key: str, text: str, assign: bool) -> None:
+    async def _alert_managers(
+        self, out: Outgoing, ticket: Ticket, key: str, text: str, assign: bool
+    ) -> None:
         chat = out.ctx.managers_chat_id
         if chat is None:
             log.warning("estate %s has no managers chat: alert %s not delivered", out.ctx.id, key)
             return
         _ = self.tr(out.ctx.language)
-        markup = keyboards.inline([
-            keyboards.InlineKeyboardButton(text=_("👤 Assign to…"), callback_data=LeadAct(action="assign", ticket_id=ticket.id).pack())
-        ]) if assign else None
+        markup = (
+            keyboards.inline(
+                [
+                    InlineKeyboardButton(
+                        text=_("👤 Assign to…"),
+                        callback_data=LeadAct(action="assign", ticket_id=ticket.id).pack(),
+                    )
+                ]
+            )
+            if assign
+            else None
+        )
         await out.to_chat(chat, key, text, ticket=ticket, markup=markup)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.calendar import local_instant
@@ -27,20 +27,30 @@ class Figures:
     callbacks_total: int
 
 
-def overdue_condition(now: datetime) -> object:
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
     """Open and past any of its deadlines (the same rule /overdue and the digest use)."""
     return and_(
         Ticket.status.in_(OPEN_STATUSES),
         or_(
             and_(Ticket.status == "new", Ticket.claim_due_at < now),
-            and_(Ticket.on_site_at.is_(None), Ticket.status.in_(["new", "claimed"]), Ticket.on_site_due_at < now),
+            and_(
+                Ticket.on_site_at.is_(None),
+                Ticket.status.in_(["new", "claimed"]),
+                Ticket.on_site_due_at < now,
+            ),
             and_(Ticket.status.not_in(["resolved", "answered"]), Ticket.resolve_due_at < now),
         ),
     )
 
 
-async def figures(session: AsyncSession, estate_id: int, start: datetime, end: datetime, now: datetime,
-                  due_by: datetime) -> Figures:
+async def figures(
+    session: AsyncSession,
+    estate_id: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    due_by: datetime,
+) -> Figures:
     new = func.sum(case((and_(Ticket.created_at >= start, Ticket.created_at < end), 1), else_=0))
     closed = func.sum(case((and_(Ticket.closed_at >= start, Ticket.closed_at < end), 1), else_=0))
     rows = (
@@ -54,40 +64,78 @@ async def figures(session: AsyncSession, estate_id: int, start: datetime, end: d
         )
     ).all()
     overdue = await session.scalar(
-        select(func.count()).select_from(Ticket).where(Ticket.estate_id == estate_id, overdue_condition(now))
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.estate_id == estate_id, overdue_condition(now))
     )
     week_ago = now - timedelta(days=7)
     satisfied, answers = (
         await session.execute(
-            select(func.coalesce(func.sum(case((Poll.overall >= 4, 1), else_=0)), 0), func.count(Poll.id))
+            select(
+                func.coalesce(func.sum(case((Poll.overall >= 4, 1), else_=0)), 0),
+                func.count(Poll.id),
+            )
             .join(Ticket, Ticket.id == Poll.ticket_id)
-            .where(Ticket.estate_id == estate_id, Poll.overall.is_not(None), Poll.answered_at >= week_ago)
+            .where(
+                Ticket.estate_id == estate_id,
+                Poll.overall.is_not(None),
+                Poll.answered_at >= week_ago,
+            )
         )
     ).one()
     callbacks_due = await session.scalar(
-        select(func.count()).select_from(Callback).join(Ticket, Ticket.id == Callback.ticket_id)
+        select(func.count())
+        .select_from(Callback)
+        .join(Ticket, Ticket.id == Callback.ticket_id)
         .where(Ticket.estate_id == estate_id, Callback.done_at.is_(None), Callback.due_at < due_by)
     )
     on_time, total = (
         await session.execute(
             select(
-                func.coalesce(func.sum(case((and_(Callback.done_at.is_not(None), Callback.done_at <= Callback.due_at), 1), else_=0)), 0),
+                func.coalesce(
+                    func.sum(
+                        case(
+                            (
+                                and_(
+                                    Callback.done_at.is_not(None),
+                                    Callback.done_at <= Callback.due_at,
+                                ),
+                                1,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                    0,
+                ),
                 func.count(Callback.id),
             )
             .join(Ticket, Ticket.id == Callback.ticket_id)
-            .where(Ticket.estate_id == estate_id, Callback.reason == "after_repair",
-                   Callback.due_at >= start, Callback.due_at < end)
+            .where(
+                Ticket.estate_id == estate_id,
+                Callback.reason == "after_repair",
+                Callback.due_at >= start,
+                Callback.due_at < end,
+            )
         )
     ).one()
-    return Figures([(n, int(a), int(b)) for n, a, b in rows], int(overdue or 0), int(satisfied), int(answers),
-                   int(callbacks_due or 0), int(on_time), int(total))
+    return Figures(
+        [(n, int(a), int(b)) for n, a, b in rows],
+        int(overdue or 0),
+        int(satisfied),
+        int(answers),
+        int(callbacks_due or 0),
+        int(on_time),
+        int(total),
+    )
 
 
 class DigestService(Service):
     async def send_due(self) -> int:
         now = self.deps.clock.now()
         async with self.transaction() as session:
-            estates = (await session.scalars(select(Estate).where(Estate.managers_chat_id.is_not(None)))).all()
+            estates = (
+                await session.scalars(select(Estate).where(Estate.managers_chat_id.is_not(None)))
+            ).all()
         return sum([await self._estate(estate.id, now) for estate in estates])
 
     async def _estate(self, estate_id: int, now: datetime) -> int:
@@ -96,7 +144,9 @@ class DigestService(Service):
             assert estate is not None and estate.managers_chat_id is not None
             ctx = EstateContext.of(estate)
             tz = ZoneInfo(ctx.tz)
-            hour = time.fromisoformat((estate.settings or {}).get("clock", {}).get("digest_at", "09:00"))
+            hour = time.fromisoformat(
+                (estate.settings or {}).get("clock", {}).get("digest_at", "09:00")
+            )
             today = now.astimezone(tz).date()
             if now < local_instant(today, hour, tz):
                 return 0
@@ -107,7 +157,11 @@ class DigestService(Service):
                 start, end = _day(today - timedelta(days=1), tz)
                 data = await figures(session, estate.id, start, end, now, _day(today, tz)[1])
                 _ = self.tr(ctx.language)
-                await out.to_chat(estate.managers_chat_id, key, clock_texts.digest(_, today - timedelta(days=1), data, weekly=False))
+                await out.to_chat(
+                    estate.managers_chat_id,
+                    key,
+                    clock_texts.digest(_, today - timedelta(days=1), data, weekly=False),
+                )
                 sent += 1
             weekly_key = f"weekly:{estate.id}:{today.isoformat()}"
             if today.weekday() == 0 and not await _queued(session, weekly_key):
@@ -115,7 +169,11 @@ class DigestService(Service):
                 end = _day(today, tz)[0]
                 data = await figures(session, estate.id, start, end, now, _day(today, tz)[1])
                 _ = self.tr(ctx.language)
-                await out.to_chat(estate.managers_chat_id, weekly_key, clock_texts.digest(_, today - timedelta(days=7), data, weekly=True))
+                await out.to_chat(
+                    estate.managers_chat_id,
+                    weekly_key,
+                    clock_texts.digest(_, today - timedelta(days=7), data, weekly=True),
+                )
                 sent += 1
             return sent
 

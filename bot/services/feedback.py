@@ -31,13 +31,17 @@ class CallbackList:
     entries: list[tuple[int, str]]
 
 
-async def open_poll(session: AsyncSession, out: Outgoing, ticket: Ticket, translate: Service) -> None:
+async def open_poll(
+    session: AsyncSession, out: Outgoing, ticket: Ticket, translate: Service
+) -> None:
     """Queue the poll after a closed repair or an answered complaint (held in quiet hours)."""
     resident = ticket.resident
     if resident is None or await session.scalar(select(Poll.id).where(Poll.ticket_id == ticket.id)):
         return
     poll = Poll(
-        ticket_id=ticket.id, resident_id=resident.id, created_at=out.now,
+        ticket_id=ticket.id,
+        resident_id=resident.id,
+        created_at=out.now,
         remind_at=out.now + out.ctx.clock["poll_reminder"].delta,
         expires_at=out.now + out.ctx.clock["poll_expiry"].delta,
     )
@@ -45,14 +49,22 @@ async def open_poll(session: AsyncSession, out: Outgoing, ticket: Ticket, transl
     await session.flush()
     _ = translate.tr(resident.language)
     await out.to_resident(
-        resident, f"poll:{poll.id}", clock_texts.poll_question(_, ticket.number, "overall"),
-        ticket=ticket, markup=keyboards.poll_markup(_, poll.id, "overall"), urgent=ticket.emergency,
+        resident,
+        f"poll:{poll.id}",
+        clock_texts.poll_question(_, ticket.number, "overall"),
+        ticket=ticket,
+        markup=keyboards.poll_markup(_, poll.id, "overall"),
+        urgent=ticket.emergency,
     )
 
 
-async def owe_callback(session: AsyncSession, ticket: Ticket, reason: str, due: datetime, now: datetime) -> None:
+async def owe_callback(
+    session: AsyncSession, ticket: Ticket, reason: str, due: datetime, now: datetime
+) -> None:
     exists = await session.scalar(
-        select(Callback.id).where(Callback.ticket_id == ticket.id, Callback.reason == reason, Callback.done_at.is_(None))
+        select(Callback.id).where(
+            Callback.ticket_id == ticket.id, Callback.reason == reason, Callback.done_at.is_(None)
+        )
     )
     if exists is None:
         session.add(Callback(ticket_id=ticket.id, reason=reason, created_at=now, due_at=due))
@@ -67,7 +79,9 @@ async def follow_up(
         select(Callback).where(Callback.ticket_id == ticket.id, Callback.reason == "follow_up")
     )
     if existing is None:
-        session.add(Callback(ticket_id=ticket.id, reason="follow_up", created_at=out.now, due_at=due))
+        session.add(
+            Callback(ticket_id=ticket.id, reason="follow_up", created_at=out.now, due_at=due)
+        )
     elif existing.done_at is not None:
         existing.done_at, existing.done_via, existing.due_at = None, None, due
     if out.ctx.managers_chat_id is not None:
@@ -94,23 +108,43 @@ class FeedbackService(Service):
                 await self._fulfil(session, poll.ticket_id, out.now)
                 if score <= LOW_SCORE:
                     _ = self.tr(out.ctx.language)
-                    await follow_up(session, out, poll.ticket, self,
-                                    clock_texts.low_rating_alert(_, poll.ticket, score, None), f"low:{poll.id}")
+                    await follow_up(
+                        session,
+                        out,
+                        poll.ticket,
+                        self,
+                        clock_texts.low_rating_alert(_, poll.ticket, score, None),
+                        f"low:{poll.id}",
+                    )
             return PollStep(True, poll.id, poll.step, poll.ticket.number)
 
     async def comment(self, telegram_id: int, poll_id: int, text: str | None) -> PollStep:
         async with self.transaction() as session:
             poll = await session.get(Poll, poll_id)
             resident = await repo.resident_by_telegram(session, telegram_id)
-            if poll is None or resident is None or poll.resident_id != resident.id or poll.step != "comment":
+            if (
+                poll is None
+                or resident is None
+                or poll.resident_id != resident.id
+                or poll.step != "comment"
+            ):
                 return PollStep(False)
             poll.comment = text[:2000] if text else None
             poll.step, poll.status = "done", "answered"
             out = await self.outgoing(session, poll.ticket.estate_id)
-            if text and poll.overall is not None and poll.overall <= LOW_SCORE and out.ctx.managers_chat_id:
+            if (
+                text
+                and poll.overall is not None
+                and poll.overall <= LOW_SCORE
+                and out.ctx.managers_chat_id
+            ):
                 _ = self.tr(out.ctx.language)
-                await out.to_chat(out.ctx.managers_chat_id, f"low-comment:{poll.id}",
-                                  clock_texts.low_rating_alert(_, poll.ticket, poll.overall, text), ticket=poll.ticket)
+                await out.to_chat(
+                    out.ctx.managers_chat_id,
+                    f"low-comment:{poll.id}",
+                    clock_texts.low_rating_alert(_, poll.ticket, poll.overall, text),
+                    ticket=poll.ticket,
+                )
             return PollStep(True, poll.id, None, poll.ticket.number)
 
     async def due_callbacks(self, telegram_id: int, locale: str) -> CallbackList | None:
@@ -122,18 +156,27 @@ class FeedbackService(Service):
             out = await self.outgoing(session, staff.estate_id)
             rows = (
                 await session.scalars(
-                    select(Callback).join(Ticket).where(Callback.done_at.is_(None), Ticket.estate_id == staff.estate_id)
-                    .order_by(Callback.due_at).limit(30)
+                    select(Callback)
+                    .join(Ticket)
+                    .where(Callback.done_at.is_(None), Ticket.estate_id == staff.estate_id)
+                    .order_by(Callback.due_at)
+                    .limit(30)
                 )
             ).all()
             _ = self.tr(locale)
             lines, entries = [], []
             for callback in rows:
                 resident = callback.ticket.resident
-                lines.append(clock_texts.callback_line(
-                    _, callback.ticket.number, (resident.name if resident else None) or "—",
-                    (resident.phone if resident else None) or "—", local_time(callback.due_at, out.ctx.tz), callback.reason,
-                ))
+                lines.append(
+                    clock_texts.callback_line(
+                        _,
+                        callback.ticket.number,
+                        (resident.name if resident else None) or "—",
+                        (resident.phone if resident else None) or "—",
+                        local_time(callback.due_at, out.ctx.tz),
+                        callback.reason,
+                    )
+                )
                 entries.append((callback.id, callback.ticket.number))
             return CallbackList(clock_texts.callbacks_list(_, lines), entries)
 
@@ -141,18 +184,31 @@ class FeedbackService(Service):
         async with self.transaction() as session:
             staff = await repo.staff_by_telegram(session, telegram_id)
             callback = await session.get(Callback, callback_id)
-            if staff is None or callback is None or staff.role not in ("dispatcher", "manager", "admin"):
+            if (
+                staff is None
+                or callback is None
+                or staff.role not in ("dispatcher", "manager", "admin")
+            ):
                 return False
             if callback.ticket.estate_id != staff.estate_id or callback.done_at is not None:
                 return False
-            callback.done_at, callback.done_via, callback.done_by = self.deps.clock.now(), "staff", staff.id
+            callback.done_at, callback.done_via, callback.done_by = (
+                self.deps.clock.now(),
+                "staff",
+                staff.id,
+            )
             return True
 
     async def _fulfil(self, session: AsyncSession, ticket_id: int, now: datetime) -> None:
-        rows = (await session.scalars(
-            select(Callback).where(Callback.ticket_id == ticket_id, Callback.reason == "after_repair",
-                                   Callback.done_at.is_(None))
-        )).all()
+        rows = (
+            await session.scalars(
+                select(Callback).where(
+                    Callback.ticket_id == ticket_id,
+                    Callback.reason == "after_repair",
+                    Callback.done_at.is_(None),
+                )
+            )
+        ).all()
         for callback in rows:
             callback.done_at, callback.done_via = now, "poll"
 

@@ -36,11 +36,13 @@ class Outgoing:
         markup: Markup | None = None,
         urgent: bool = False,
         photos: list[str] | None = None,
+        not_before: datetime | None = None,
     ) -> None:
         """A notice to a resident; held during quiet hours unless urgent."""
         if resident.telegram_id is None:
             return
-        not_before = None if urgent else self.ctx.quiet.release_at(self.now)
+        if not urgent:
+            not_before = self.ctx.quiet.release_at(not_before or self.now)
         payload: dict[str, Any] = {"text": text, "markup": markup_json(markup)}
         if photos:
             payload["photos"] = photos

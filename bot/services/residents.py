@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from aiogram.types import ReplyKeyboardMarkup
+from sqlalchemy import delete, select
 
 from bot.estate.spec import normalise_phone
 from bot.services.base import Service
@@ -16,6 +17,7 @@ from storage.models import (
     Building,
     Department,
     Flat,
+    FsmRecord,
     Invitation,
     RegistryEntry,
     Resident,
@@ -32,6 +34,7 @@ class ResidentInfo:
     estate_name: str | None = None
     flat: str | None = None
     building: str | None = None
+    unreachable: bool = False
 
 
 @dataclass
@@ -55,6 +58,7 @@ class ResidentService(Service):
                 estate_name=estate.name if estate else None,
                 flat=flat.label if flat else None,
                 building=flat.building.name if flat else None,
+                unreachable=resident.unreachable,
             )
 
     async def touch(self, telegram_id: int, locale: str, name: str) -> None:
@@ -157,6 +161,22 @@ class ResidentService(Service):
                 )
             return "sent"
 
+    async def forget(self, telegram_id: int) -> bool:
+        """Erase the resident's personal data; their requests stay, anonymised, for statistics."""
+        async with self.transaction() as session:
+            resident = await repo.resident_by_telegram(session, telegram_id)
+            if resident is None:
+                return False
+            resident.name = None
+            resident.phone = None
+            resident.telegram_id = None
+            resident.status = "forgotten"
+            resident.unreachable = False
+            await session.execute(
+                delete(FsmRecord).where(FsmRecord.key.like(f"%:{telegram_id}:{telegram_id}:%"))
+            )
+            return True
+
     async def create_invitation(self, flat_id: int, ttl: timedelta) -> str:
         """A deep-link payload (``inv_<token>``) that verifies its first user to the flat."""
         async with self.transaction() as session:
@@ -221,7 +241,7 @@ class ResidentService(Service):
                 text = _("✅ Your flat {flat}, {building} is confirmed. Welcome!").format(
                     flat=h(verification.flat.label), building=h(verification.flat.building.name)
                 )
-                markup: keyboards.ReplyKeyboardMarkup | None = keyboards.main_menu(_)
+                markup: ReplyKeyboardMarkup | None = keyboards.main_menu(_)
             else:
                 resident.status = "rejected"
                 text = _(

@@ -27,6 +27,9 @@ class StaffService(Service):
                 return None
             return StaffInfo(staff.id, staff.name, staff.role, staff.language)
 
+    async def is_staff(self, telegram_id: int) -> bool:
+        return await self.lookup(telegram_id) is not None
+
     async def opened_private_chat(self, telegram_id: int, tickets: TicketService) -> bool:
         """A staff member pressed Start: from now on job details go to them privately."""
         async with self.transaction() as session:

@@ -1,12 +1,12 @@
 """Use cases on tickets: filing, every lifecycle event, relays. The only writers of ticket state."""
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-import re
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,17 +24,18 @@ from bot.domain.lifecycle import (
     check_transition,
 )
 from bot.domain.permissions import Role, StaffView, resident_actors, staff_actors
+from bot.domain.spans import Span
+from bot.i18n import Gettext
 from bot.services import feedback
 from bot.services.base import Service
 from bot.services.notify import Outgoing
 from bot.ui import clock_texts, keyboards, texts
-from bot.ui.format import clip
+from bot.ui.format import clip, h
 from bot.ui.labels import span_label
 from storage import repo
 from storage.models import (
     Category,
     Department,
-    Resident,
     Staff,
     StaffDepartment,
     Ticket,
@@ -315,9 +316,7 @@ class TicketService(Service):
                 )
             )
             await session.flush()
-            await self._after_event(
-                session, out, ticket, event, actor, note, list(photos)
-            )
+            await self._after_event(session, out, ticket, event, actor, note, list(photos))
             return ActResult(True, number=ticket.number, ticket_id=ticket.id)
 
     # ---- relays -------------------------------------------------------------------------
@@ -461,7 +460,9 @@ class TicketService(Service):
                 for c in rows
             ]
 
-    async def assign_options(self, telegram_id: int, ticket_id: int) -> list[tuple[int, str]] | None:
+    async def assign_options(
+        self, telegram_id: int, ticket_id: int
+    ) -> list[tuple[int, str]] | None:
         """Active staff of the ticket's department, if this person may assign it (else None)."""
         async with self.transaction() as session:
             ticket = await session.get(Ticket, ticket_id)
@@ -474,7 +475,10 @@ class TicketService(Service):
                 await session.scalars(
                     select(Staff)
                     .join(StaffDepartment, StaffDepartment.staff_id == Staff.id)
-                    .where(StaffDepartment.department_id == ticket.department_id, Staff.active.is_(True))
+                    .where(
+                        StaffDepartment.department_id == ticket.department_id,
+                        Staff.active.is_(True),
+                    )
                     .order_by(Staff.name)
                 )
             ).all()
@@ -490,7 +494,7 @@ class TicketService(Service):
 
     # ---- internals ----------------------------------------------------------------------
     @staticmethod
-    def _next_step(_: Any, kind: str, claim: Any) -> str:
+    def _next_step(_: Gettext, kind: str, claim: Span | None) -> str:
         if claim is None:
             return _("The team will look at it soon.")
         if kind == TicketKind.REPAIR:
@@ -642,7 +646,12 @@ class TicketService(Service):
             )
 
     async def _feedback(
-        self, session: AsyncSession, out: Outgoing, ticket: Ticket, event: Event, actor_kind: str,
+        self,
+        session: AsyncSession,
+        out: Outgoing,
+        ticket: Ticket,
+        event: Event,
+        actor_kind: str,
         note: str | None,
     ) -> None:
         """The clock's records: 48-hour callbacks, polls, and alerts when a fix did not hold."""
@@ -650,12 +659,19 @@ class TicketService(Service):
         if event is Event.DONE and kind.is_repair:
             due = out.now + out.ctx.clock["callback_due"].delta
             await feedback.owe_callback(session, ticket, "after_repair", due, out.now)
-        if event in (Event.CONFIRM, Event.AUTO_CLOSE) and kind in (TicketKind.REPAIR, TicketKind.COMPLAINT):
+        if event in (Event.CONFIRM, Event.AUTO_CLOSE) and kind in (
+            TicketKind.REPAIR,
+            TicketKind.COMPLAINT,
+        ):
             await feedback.open_poll(session, out, ticket, self)
         if event in (Event.REOPEN, Event.REOPEN_TO_QUEUE) and actor_kind == "resident":
             _ = self.tr(out.ctx.language)
             await feedback.follow_up(
-                session, out, ticket, self, clock_texts.not_fixed_alert(_, ticket, note),
+                session,
+                out,
+                ticket,
+                self,
+                clock_texts.not_fixed_alert(_, ticket, note),
                 f"notfixed:{ticket.id}:v{ticket.version}",
             )
 
@@ -684,7 +700,7 @@ class TicketService(Service):
             tr(
                 "{name}, please open a private chat with me and press Start, so I can send you "
                 "the residents' contacts for your jobs."
-            ).format(name=texts.h(staff.name)),
+            ).format(name=h(staff.name)),
         )
 
     async def _queue_card(self, out: Outgoing, ticket: Ticket) -> None:
@@ -695,6 +711,9 @@ class TicketService(Service):
             texts.card(_, ticket, out.ctx.language, out.ctx.tz, unreachable),
             keyboards.card_markup(_, ticket.id, ticket.kind, ticket.status),
         )
+
+    async def refresh_card(self, out: Outgoing, ticket: Ticket) -> None:
+        await self._queue_card(out, ticket)
 
     async def requeue_cards(
         self, session: AsyncSession, out: Outgoing, department: Department
@@ -726,7 +745,7 @@ class TicketService(Service):
 
 
 def resume_date(note: str, tz: str) -> datetime | None:
-    """"On hold" notes may end with the date work resumes: midnight of that day, estate time."""
+    """ "On hold" notes may end with the date work resumes: midnight of that day, estate time."""
     match = DATE_AT_END.search(note)
     if match is None:
         return None

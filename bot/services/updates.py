@@ -20,7 +20,7 @@ class UpdateLog(Service):
                 .values(update_id=update_id, at=self.deps.clock.now())
                 .on_conflict_do_nothing(index_elements=["update_id"])
             )
-            return result.rowcount == 0  # type: ignore[attr-defined]
+            return bool(result.rowcount == 0)  # type: ignore[attr-defined]
 
     async def forget_older_than(self, days: int = 7) -> None:
         async with self.transaction() as session:

@@ -50,6 +50,6 @@ class PollAnswer(CallbackData, prefix="pa"):
 
 
 class CallbackDone(CallbackData, prefix="cd"):
-    """"Called back" on the dispatcher's list."""
+    """ "Called back" on the dispatcher's list."""
 
     callback_id: int

@@ -26,22 +26,29 @@ def overdue_alert(_: Gettext, ticket: Ticket, level: str, tz: str) -> str:
         "on_site": _("🚨 <b>Overdue</b>: nobody reached {number} on site by {time}."),
         "resolve": _("🚨 <b>Overdue</b>: {number} was not resolved by {time}."),
     }
-    due = {"claim": ticket.claim_due_at, "on_site": ticket.on_site_due_at, "resolve": ticket.resolve_due_at}
+    due = {
+        "claim": ticket.claim_due_at,
+        "on_site": ticket.on_site_due_at,
+        "resolve": ticket.resolve_due_at,
+    }
     lines = [
         titles[level].format(number=ticket.number, time=local_time(due[level], tz)),
         _("Department: {department}").format(department=h(ticket.department.name)),
         h(clip(ticket.description, 500)),
     ]
     if ticket.assignee is not None:
-        lines.append(_("Taken by {name} at {time}").format(
-            name=h(ticket.assignee.name), time=local_time(ticket.claimed_at, tz)))
+        lines.append(
+            _("Taken by {name} at {time}").format(
+                name=h(ticket.assignee.name), time=local_time(ticket.claimed_at, tz)
+            )
+        )
     return "\n".join(lines)
 
 
 def technician_reminder(_: Gettext, ticket: Ticket, tz: str) -> str:
-    return _("⏰ {number} should have been started by {time}. Please press “On my way” or “Start work” on its card.").format(
-        number=ticket.number, time=local_time(ticket.on_site_due_at, tz)
-    )
+    return _(
+        "⏰ {number} should have been started by {time}. Please press “On my way” or “Start work” on its card."
+    ).format(number=ticket.number, time=local_time(ticket.on_site_due_at, tz))
 
 
 def resumed(_: Gettext, ticket: Ticket) -> str:
@@ -49,9 +56,9 @@ def resumed(_: Gettext, ticket: Ticket) -> str:
 
 
 def confirm_reminder(_: Gettext, ticket: Ticket) -> str:
-    return _("{number} was resolved. Is everything in order? If we do not hear from you, it will be closed automatically.").format(
-        number=f"<b>{ticket.number}</b>"
-    )
+    return _(
+        "{number} was resolved. Is everything in order? If we do not hear from you, it will be closed automatically."
+    ).format(number=f"<b>{ticket.number}</b>")
 
 
 def poll_question(_: Gettext, number: str, question: str) -> str:
@@ -77,7 +84,9 @@ def poll_thanks(_: Gettext) -> str:
 
 def low_rating_alert(_: Gettext, ticket: Ticket, score: int, comment: str | None) -> str:
     lines = [
-        _("⚠️ <b>Low rating</b>: {number} was rated {score} of 5.").format(number=ticket.number, score=score),
+        _("⚠️ <b>Low rating</b>: {number} was rated {score} of 5.").format(
+            number=ticket.number, score=score
+        ),
         _("Department: {department}").format(department=h(ticket.department.name)),
     ]
     if comment:
@@ -120,12 +129,18 @@ def digest(_: Gettext, day: date, data: "Figures", weekly: bool) -> str:
     lines.append(_("Open and overdue now: {count}").format(count=data.overdue_now))
     if data.answers:
         share = round(100 * data.satisfied / data.answers)
-        lines.append(_("Satisfaction, last 7 days: {share}% of {count} answers (target 95%)").format(
-            share=share, count=data.answers))
+        lines.append(
+            _("Satisfaction, last 7 days: {share}% of {count} answers (target 95%)").format(
+                share=share, count=data.answers
+            )
+        )
     else:
         lines.append(_("Satisfaction, last 7 days: no answers yet"))
     lines.append(_("Callbacks due today: {count}").format(count=data.callbacks_due))
     if weekly and data.callbacks_total:
-        lines.append(_("Repairs called back within 48 h: {share}% (target 100%)").format(
-            share=round(100 * data.callbacks_on_time / data.callbacks_total)))
+        lines.append(
+            _("Repairs called back within 48 h: {share}% (target 100%)").format(
+                share=round(100 * data.callbacks_on_time / data.callbacks_total)
+            )
+        )
     return "\n".join(lines)

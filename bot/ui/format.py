@@ -1,7 +1,8 @@
-"""Small formatting helpers shared by every text builder."""
+"""Small formatting helpers shared by every text builder and by the sender."""
 
 import html
 from datetime import datetime
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 TEXT_LIMIT = 4096
@@ -24,24 +25,61 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def clip_units(text: str, limit: int) -> str:
+    """Shorten plain text to at most ``limit`` UTF-16 units, with an ellipsis when cut."""
+    if utf16_len(text) <= limit:
+        return text
+    return _head(text, limit - 1) + "…"
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_plain(text: str) -> str:
+    """What a reader sees of our HTML, without tags and with entities decoded: the text we
+    send when Telegram refuses the HTML. Anything that is not a well-formed tag stays as is."""
+    reader = _Reader()
+    reader.feed(text)
+    reader.close()
+    return "".join(reader.parts)
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split a message on line breaks so each part fits Telegram's limit (HTML stays balanced
-    as long as no tag spans a line, which all our builders respect)."""
+    """Split plain text into parts of at most ``limit`` UTF-16 units, on line breaks where
+    possible, else on spaces, else anywhere (never inside a surrogate pair). Meant for plain
+    text: a cut could fall inside an HTML tag or entity."""
     parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
+    rest = text
+    while utf16_len(rest) > limit:
+        head = _head(rest, limit)
+        cut = head.rfind("\n")
+        if cut <= 0:
+            cut = head.rfind(" ")
+        if cut <= 0:
+            cut = len(head)
+        parts.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n ")
+    if rest or not parts:
+        parts.append(rest)
     return parts
+
+
+def _head(text: str, units: int) -> str:
+    """The longest prefix of ``text`` of at most ``units`` UTF-16 units."""
+    used = 0
+    for index, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > units:
+            return text[:index]
+    return text

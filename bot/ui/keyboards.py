@@ -230,18 +230,29 @@ def poll_markup(_: Gettext, poll_id: int, question: str) -> InlineKeyboardMarkup
 
     if question == "comment":
         return inline(
-            [InlineKeyboardButton(text=_("Skip"), callback_data=PollAnswer(poll_id=poll_id, question=question, score=0).pack())]
+            [
+                InlineKeyboardButton(
+                    text=_("Skip"),
+                    callback_data=PollAnswer(poll_id=poll_id, question=question, score=0).pack(),
+                )
+            ]
         )
     stars = [
         InlineKeyboardButton(
-            text="⭐" * score, callback_data=PollAnswer(poll_id=poll_id, question=question, score=score).pack()
+            text="⭐" * score,
+            callback_data=PollAnswer(poll_id=poll_id, question=question, score=score).pack(),
         )
         for score in range(1, 6)
     ]
     rows = [stars[:3], stars[3:]]
     if question != "overall":
         rows.append(
-            [InlineKeyboardButton(text=_("Skip"), callback_data=PollAnswer(poll_id=poll_id, question=question, score=0).pack())]
+            [
+                InlineKeyboardButton(
+                    text=_("Skip"),
+                    callback_data=PollAnswer(poll_id=poll_id, question=question, score=0).pack(),
+                )
+            ]
         )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -252,7 +263,10 @@ def technicians(ticket_id: int, options: Sequence[tuple[int, str]]) -> InlineKey
     return inline(
         [
             InlineKeyboardButton(
-                text=name, callback_data=LeadAct(action="assign_to", ticket_id=ticket_id, staff_id=staff_id).pack()
+                text=name,
+                callback_data=LeadAct(
+                    action="assign_to", ticket_id=ticket_id, staff_id=staff_id
+                ).pack(),
             )
             for staff_id, name in options
         ],

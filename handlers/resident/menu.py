@@ -10,8 +10,8 @@ from bot.services import Services
 from bot.ui import keyboards
 from bot.ui.callbacks import Pick
 from bot.ui.keyboards import LANGUAGE_NAMES
-from handlers.resident import my_requests, new_request
 from handlers.filters import MenuButton
+from handlers.resident import my_requests, new_request
 from handlers.resident.common import help_text, show_menu
 
 router = Router(name="resident-menu")
@@ -67,3 +67,32 @@ async def new(message: Message, state: FSMContext, services: Services) -> None:
 async def my(message: Message, state: FSMContext, services: Services) -> None:
     await state.clear()
     await my_requests.show_page(message, services, 0, edit=False)
+
+
+@router.message(Command("forget_me"))
+async def forget_me(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(
+        _(
+            "This erases your name, phone number and flat from Frontdoor. Your past requests stay, "
+            "without your name, for the estate's statistics. Continue?"
+        ),
+        reply_markup=keyboards.choices(
+            "forget", [("yes", _("🗑 Erase my data")), ("no", _("✖️ Cancel"))]
+        ),
+    )
+
+
+@router.callback_query(Pick.filter(F.field == "forget"))
+async def forget_confirmed(query: CallbackQuery, callback_data: Pick, services: Services) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if callback_data.value != "yes":
+        await query.message.edit_text(_("Nothing was erased."), reply_markup=None)
+        return
+    await services.residents.forget(query.from_user.id)
+    await query.message.edit_text(
+        _("Your personal data is erased. Send /start if you ever want to use the help desk again."),
+        reply_markup=None,
+    )

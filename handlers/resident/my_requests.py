@@ -3,8 +3,8 @@
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
 
 from bot.domain.lifecycle import Event
 from bot.services import Services

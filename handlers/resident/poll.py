@@ -15,7 +15,9 @@ router = Router(name="resident-poll")
 
 
 @router.callback_query(PollAnswer.filter(F.question == "comment"))
-async def skip_comment(query: CallbackQuery, callback_data: PollAnswer, state: FSMContext, services: Services) -> None:
+async def skip_comment(
+    query: CallbackQuery, callback_data: PollAnswer, state: FSMContext, services: Services
+) -> None:
     step = await services.feedback.comment(query.from_user.id, callback_data.poll_id, None)
     await state.clear()
     if not step.ok or not isinstance(query.message, Message):
@@ -26,7 +28,9 @@ async def skip_comment(query: CallbackQuery, callback_data: PollAnswer, state: F
 
 
 @router.callback_query(PollAnswer.filter())
-async def score(query: CallbackQuery, callback_data: PollAnswer, state: FSMContext, services: Services) -> None:
+async def score(
+    query: CallbackQuery, callback_data: PollAnswer, state: FSMContext, services: Services
+) -> None:
     step = await services.feedback.answer(
         query.from_user.id, callback_data.poll_id, callback_data.question, callback_data.score
     )
@@ -49,7 +53,9 @@ async def comment(message: Message, state: FSMContext, services: Services) -> No
     data = await state.get_data()
     await state.clear()
     step = await services.feedback.comment(message.from_user.id, int(data["poll_id"]), message.text)
-    await show_menu(message, clock_texts.poll_thanks(_) if step.ok else _("This question is already settled."))
+    await show_menu(
+        message, clock_texts.poll_thanks(_) if step.ok else _("This question is already settled.")
+    )
 
 
 @router.message(PollComment.text)

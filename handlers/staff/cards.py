@@ -1,16 +1,15 @@
 """Taps on department cards. Every tap is checked by the service: who, which ticket, which status."""
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramForbiddenError, TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.lifecycle import Event
 from bot.services import Services
 from bot.services.tickets import ActResult
-
 from bot.ui.callbacks import StaffAct, VerifyAct
 from bot.ui.format import h
 from handlers.states import StaffPrompt
@@ -99,7 +98,7 @@ async def verification(query: CallbackQuery, callback_data: VerifyAct, services:
         await query.answer(_("This request has moved on; nothing changed."), show_alert=True)
         return
     await query.answer()
-    if query.message is not None and hasattr(query.message, "html_text"):
+    if isinstance(query.message, Message):
         verdict = (
             _("✅ Approved by {name}")
             if callback_data.decision == "approve"

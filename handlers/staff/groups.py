@@ -53,7 +53,20 @@ async def reply_to_card(message: Message, services: Services, bot: Bot) -> None:
         )
 
 
-@router.my_chat_member()
-async def membership(update: ChatMemberUpdated) -> None:
-    """The bot was added to or removed from a group; binding is explicit (/bind), so nothing to do."""
-    return None
+@router.my_chat_member(F.chat.type.in_({"group", "supergroup"}))
+async def membership(update: ChatMemberUpdated, services: Services) -> None:
+    """The bot removed from a department group holds its cards; added back, they flow again."""
+    status = update.new_chat_member.status
+    if status in ("left", "kicked"):
+        await services.reachability.group_lost(update.chat.id)
+    elif status in ("member", "administrator", "creator"):
+        await services.reachability.group_back(update.chat.id)
+
+
+@router.my_chat_member(F.chat.type == "private")
+async def private_membership(update: ChatMemberUpdated, services: Services) -> None:
+    """A resident blocking or unblocking the bot."""
+    if update.new_chat_member.status == "kicked":
+        await services.reachability.resident_blocked(update.chat.id)
+    elif update.new_chat_member.status == "member":
+        await services.reachability.resident_back(update.chat.id)

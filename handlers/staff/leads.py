@@ -4,8 +4,8 @@ from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
 
 from bot.domain.lifecycle import Event
 from bot.services import Services
@@ -26,13 +26,18 @@ async def assign(query: CallbackQuery, callback_data: LeadAct, services: Service
         await query.answer(_("This department has no active staff."), show_alert=True)
         return
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=keyboards.technicians(callback_data.ticket_id, options))
+    await query.message.edit_reply_markup(
+        reply_markup=keyboards.technicians(callback_data.ticket_id, options)
+    )
 
 
 @router.callback_query(LeadAct.filter(F.action == "assign_to"))
 async def assign_to(query: CallbackQuery, callback_data: LeadAct, services: Services) -> None:
     result = await services.tickets.act(
-        query.from_user.id, callback_data.ticket_id, Event.ASSIGN, assignee_id=callback_data.staff_id
+        query.from_user.id,
+        callback_data.ticket_id,
+        Event.ASSIGN,
+        assignee_id=callback_data.staff_id,
     )
     if not result.ok:
         await query.answer(refusal(result), show_alert=True)
@@ -50,13 +55,20 @@ async def callbacks(message: Message, services: Services) -> None:
     if listing is None:
         raise SkipHandler  # not for this person: answered like any unknown command
     if message.chat.type != "private":
-        await message.answer(_("The list has names and phone numbers: ask me for it in a private chat."))
+        await message.answer(
+            _("The list has names and phone numbers: ask me for it in a private chat.")
+        )
         return
-    await message.answer(listing.text, reply_markup=keyboards.called_back(_, listing.entries) if listing.entries else None)
+    await message.answer(
+        listing.text,
+        reply_markup=keyboards.called_back(_, listing.entries) if listing.entries else None,
+    )
 
 
 @router.callback_query(CallbackDone.filter())
-async def called_back(query: CallbackQuery, callback_data: CallbackDone, services: Services) -> None:
+async def called_back(
+    query: CallbackQuery, callback_data: CallbackDone, services: Services
+) -> None:
     if not await services.feedback.called_back(query.from_user.id, callback_data.callback_id):
         await query.answer(_("This request has moved on; nothing changed."), show_alert=True)
         return
@@ -64,5 +76,6 @@ async def called_back(query: CallbackQuery, callback_data: CallbackDone, service
     listing = await services.feedback.due_callbacks(query.from_user.id, get_i18n().current_locale)
     if listing is not None and isinstance(query.message, Message):
         await query.message.edit_text(
-            listing.text, reply_markup=keyboards.called_back(_, listing.entries) if listing.entries else None
+            listing.text,
+            reply_markup=keyboards.called_back(_, listing.entries) if listing.entries else None,
         )

@@ -16,7 +16,6 @@ router = Router(name="staff-prompts")
 router.message.filter(F.chat.type == "private")
 
 
-
 async def _finish(
     message: Message,
     state: FSMContext,
@@ -58,7 +57,7 @@ async def done_note(message: Message, state: FSMContext) -> None:
 async def done_photo(message: Message, state: FSMContext) -> None:
     assert message.photo is not None
     data = await state.get_data()
-    photos = list(data.get("photos", []))[: texts.MAX_PHOTOS - 1] + [message.photo[-1].file_id]
+    photos = [*list(data.get("photos", []))[: texts.MAX_PHOTOS - 1], message.photo[-1].file_id]
     group, acknowledged = message.media_group_id, data.get("album")
     await state.update_data(photos=photos, album=group)
     if group is None or group != acknowledged:

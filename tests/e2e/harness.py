@@ -164,15 +164,15 @@ async def make_stack(tg: FakeTelegram, engine: AsyncEngine, **settings: Any) -> 
     clock = FakeClock(settings.pop("now", MORNING))
     estate_text: str = settings.pop("estate_text", ESTATE.read_text())
     tg.clock = lambda: clock.now().timestamp()
-    config = Settings(
-        bot_token=tg.token,
-        bot_api_url=tg.base_url,
-        database_url=engine.url.render_as_string(hide_password=False),
-        send_private_interval=0.0,
-        send_group_interval=0.0,
-        send_global_per_second=0.0,
-        **settings,
-    )
+    values: dict[str, Any] = {
+        "bot_token": tg.token,
+        "bot_api_url": tg.base_url,
+        "database_url": engine.url.render_as_string(hide_password=False),
+        "send_private_interval": 0.0,
+        "send_group_interval": 0.0,
+        "send_global_per_second": 0.0,
+    }
+    config = Settings(**{**values, **settings})
     app = build_app(config, clock=clock, engine=engine)
     await EstateApplier(app.services.deps).apply(parse_estate(estate_text, str(ESTATE), ESTATE.parent))
     for chat_id, title in ((PLUMBING, "Plumbing"), (ELECTRICAL, "Electrical"), (CUSTOMER_SERVICE, "Customer service"), (MANAGERS, "Managers")):
