@@ -83,11 +83,11 @@ def ticket_select(dialect: str, rows: int, ids: dict[str, Any]) -> str:
         f"CASE WHEN i % 10 < 7 THEN (CASE WHEN i % 3 = 1 THEN {ids['electrical']} ELSE {ids['plumbing']} END) "
         f"ELSE {ids['customer_service']} END"
     )
-    claim = f"(i * 7919) % 5400"
+    claim = "(i * 7919) % 5400"
     number = "'R-' || i" if dialect == "sqlite" else "'R-' || i::text"
     return f"""
-        SELECT {ids['estate']}, {kind}, i, {number}, {category}, {department},
-               NULL, {ids['flat']}, {ids['building']}, 'flat', 'generated', i % 3 = 2 AND i % 10 < 7,
+        SELECT {ids["estate"]}, {kind}, i, {number}, {category}, {department},
+               NULL, {ids["flat"]}, {ids["building"]}, 'flat', 'generated', i % 3 = 2 AND i % 10 < 7,
                CASE WHEN i % 5 = 0 THEN 'new' ELSE 'closed' END, 1,
                {ts(created)},
                CASE WHEN i % 10 = 9 THEN NULL ELSE {ts(f"{created} + {claim}")} END,
@@ -185,8 +185,14 @@ async def bench(engine: AsyncEngine, rows: int) -> None:
         f"{result.timings['claim'].median:.1f} s, p90 {result.timings['claim'].p90:.1f} s; "
         f"claimed in time {result.within['claim'].hits:,}/{result.within['claim'].total:,}"
     )
-    await timed("/stats quarter: the whole answer (text)", lambda: StatsService(deps).stats(estate_id, "2026-10-01..2026-12-31", "en"))
-    await timed("/stats quarter plumbing (text)", lambda: StatsService(deps).stats(estate_id, "2026-10-01..2026-12-31 plumbing", "en"))
+    await timed(
+        "/stats quarter: the whole answer (text)",
+        lambda: StatsService(deps).stats(estate_id, "2026-10-01..2026-12-31", "en"),
+    )
+    await timed(
+        "/stats quarter plumbing (text)",
+        lambda: StatsService(deps).stats(estate_id, "2026-10-01..2026-12-31 plumbing", "en"),
+    )
 
     async def report_aggregates() -> None:
         async with deps.sessions() as session:

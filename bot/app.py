@@ -87,7 +87,18 @@ def build_app(
         settings.send_group_interval,
         settings.send_global_per_second,
     )
-    sender = OutboxSender(bot, sessions, clock, pacer, settings.send_max_attempts)
+    metrics = Metrics()
+    sender = OutboxSender(
+        bot,
+        sessions,
+        clock,
+        pacer,
+        settings.send_max_attempts,
+        on_blocked=services.reachability.resident_blocked,
+        on_group_lost=services.reachability.group_lost,
+        on_result=lambda result: metrics.sends.labels(result).inc(),
+        in_flight=settings.send_in_flight,
+    )
     storage, isolation = dialog_storage(settings, sessions)
     dispatcher = build_dispatcher(
         services,
@@ -98,7 +109,6 @@ def build_app(
         flood_limit=settings.flood_messages,
         flood_window=settings.flood_window,
     )
-    metrics = Metrics()
     dispatcher.update.outer_middleware(MeasureUpdates(metrics))
     return App(settings, engine, sessions, clock, i18n, services, bot, dispatcher, sender, metrics)
 

@@ -27,8 +27,11 @@ class Settings(BaseSettings):
     # Pacing of the outbox sender, in seconds between messages (Telegram's published limits).
     send_private_interval: float = 1.0
     send_group_interval: float = 3.0
-    send_global_per_second: float = 30.0
+    # A little under Telegram's ~30/s: direct answers to users share the same budget.
+    send_global_per_second: float = 28.0
     send_max_attempts: int = 8
+    # Messages between "sent" and "marked sent" at once: what a crash could repeat, at most.
+    send_in_flight: int = 1
     flood_messages: int = 20
     flood_window: float = 10.0
 

@@ -25,5 +25,13 @@ async def digest(services: Services) -> int:
     return await services.digests.send_due()
 
 
+async def tick(services: Services) -> SweepReport:
+    """Everything the scheduler does on each tick, in order."""
+    report = await sweep(services)
+    await digest(services)
+    await announcement_reports(services)
+    return report
+
+
 async def housekeeping(services: Services) -> None:
     await services.updates.forget_older_than(days=7)

@@ -19,9 +19,7 @@ def make_scheduler(
     scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def tick() -> None:
-        on_report(await jobs.sweep(services))
-        await jobs.digest(services)
-        await jobs.announcement_reports(services)
+        on_report(await jobs.tick(services))
         after_tick()
 
     async def housekeeping() -> None:

@@ -52,7 +52,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import queue
-from bot.delivery.pacing import Pacer, backoff
+from bot.delivery.pacing import Gate, Pacer, backoff
 from bot.domain.clock import Clock
 from bot.ui.format import TEXT_LIMIT, clip_units, html_to_plain, split_text
 from storage import outbox_repo
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 200  # rows per read of the outbox
 MAX_WORKERS = 2000  # chats in flight at once
+LEASE = timedelta(minutes=2)  # how long claimed rows stay with this sender
 RETRY_BASE = 0.5  # seconds before the first retry of a 5xx / network error (then doubling)
 MAX_BACKOFF = 300.0
 MARK_TRIES = 3  # a failed mark is tried again before the worker gives the chat a rest
@@ -108,6 +109,8 @@ class OutboxSender:
         rng: random.Random | None = None,
         on_blocked: ChatHook | None = None,
         on_group_lost: ChatHook | None = None,
+        on_result: Callable[[str], None] | None = None,
+        in_flight: int = 1,
     ) -> None:
         """``on_blocked(chat_id)``: a resident blocked the bot (default: mark them unreachable);
         ``on_group_lost(chat_id)``: a department group removed the bot (default: mark the
@@ -121,6 +124,11 @@ class OutboxSender:
         self.rng = rng or random.Random()
         self.on_blocked = on_blocked
         self.on_group_lost = on_group_lost
+        self.on_result = on_result
+        # At most this many rows are between "sent" and "marked" at any moment: a crash can
+        # repeat no more than these. 1 keeps the guarantee at one message; more trade it for
+        # throughput when Telegram's round trip is long.
+        self._unmarked = Gate(in_flight)
         self._wake = asyncio.Event()
         self._stopping = False
         self._resting: dict[int, float] = {}  # chat -> pacer time its rest ends
@@ -164,6 +172,9 @@ class OutboxSender:
         handled = 0
         rounds = 0
         crashed = True
+        if mode == "forever" and self._single_process():
+            async with self.sessions.begin() as session:
+                await queue.release_leases(session, self.clock.now())
         try:
             while not (mode == "forever" and self._stopping):
                 self._wake.clear()
@@ -206,7 +217,7 @@ class OutboxSender:
             while start and len(self._workers) < MAX_WORKERS:
                 busy = set(self._workers) | self._resting_chats()
                 async with self.sessions.begin() as session:
-                    rows = await queue.due_rows(session, self.clock.now(), BATCH, busy)
+                    rows = await queue.claim_due(session, self.clock.now(), BATCH, busy, LEASE)
                 for chat_id, chat_rows in _by_chat(rows).items():
                     task = asyncio.create_task(self._work(chat_id, chat_rows))
                     task.add_done_callback(lambda _task: self._wake.set())
@@ -214,6 +225,11 @@ class OutboxSender:
                 if len(rows) < BATCH:
                     break
         return handled
+
+    def _single_process(self) -> bool:
+        """SQLite means one process: rows it claimed before a crash are its own to take back."""
+        bind = self.sessions.kw.get("bind")
+        return bind is not None and bind.dialect.name == "sqlite"
 
     async def _pause(self) -> float:
         """Seconds until something may be due: the earliest retry, a chat's rest, or idle."""
@@ -254,16 +270,36 @@ class OutboxSender:
             for index, row in enumerate(rows):
                 if self._stopping:
                     break
-                outcome = _superseded(row, rows[index + 1 :]) or await self._attempt(row)
-                outcome = self._settle(row, outcome)
-                await self._mark(row, outcome)
+                await self.pacer.wait_for_chat(row.chat_id)
+                async with self._unmarked.hold(row.id):  # bounds what a crash could send twice
+                    outcome = _superseded(row, rows[index + 1 :]) or await self._attempt(row)
+                    outcome = self._settle(row, outcome)
+                    await self._mark(row, outcome)
                 handled += 1
+                if self.on_result is not None:
+                    self.on_result(outcome.status)
                 if outcome.status == "retry":
                     break
         except Exception:  # a bug or an outage: the chat rests, its rows stay pending
             log.exception("outbox: chat %s failed unexpectedly; resting %.0f s", chat_id, COOLDOWN)
             self._resting[chat_id] = self.pacer.monotonic() + COOLDOWN
+        finally:
+            await self._release([row.id for row in rows[handled:]])
         return handled
+
+    async def _release(self, row_ids: list[int]) -> None:
+        """Claimed rows this worker did not get to go back to the queue at once."""
+        if not row_ids:
+            return
+        try:
+            async with self.sessions.begin() as session:
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id.in_(row_ids), Outbox.status == queue.SENDING)
+                    .values(status=queue.PENDING, next_attempt_at=self.clock.now())
+                )
+        except Exception:  # their lease runs out on its own
+            log.warning("outbox: could not release %s claimed rows", len(row_ids), exc_info=True)
 
     async def _attempt(self, row: Outbox, progress: Progress | None = None) -> Outcome:
         if progress is None:
@@ -359,6 +395,7 @@ class OutboxSender:
         if outcome.status == "sent":
             values.update(status="sent", sent_at=now, message_id=outcome.progress.message_id)
         elif outcome.status == "retry":
+            values["status"] = queue.PENDING
             values["next_attempt_at"] = now + timedelta(seconds=outcome.delay)
         else:
             values["status"] = "failed"
@@ -531,7 +568,9 @@ class OutboxSender:
             )
             await session.execute(
                 update(Outbox)
-                .where(Outbox.chat_id == old_chat, Outbox.status == "pending")
+                .where(
+                    Outbox.chat_id == old_chat, Outbox.status.in_((queue.PENDING, queue.SENDING))
+                )
                 .values(chat_id=new_chat)
             )
             await session.execute(

@@ -106,8 +106,10 @@ class AnnouncementService(Service):
             if staff is None:
                 return 0
             flat_ids = await self._flat_ids(session, staff.estate_id, draft.flats)
-            query = _recipients(staff.estate_id, draft, flat_ids).with_only_columns(
-                func.count(Resident.id)
+            query = (
+                _recipients(staff.estate_id, draft, flat_ids)
+                .with_only_columns(func.count(Resident.id))
+                .order_by(None)
             )
             return int(await session.scalar(query) or 0)
 

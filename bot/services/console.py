@@ -1,6 +1,7 @@
 """The managers' console: who may use it, requests in full, the overdue list, staff and
 residents administration, invitations. Everything is scoped to the manager's estate."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,6 +52,7 @@ ACTION_EVENTS = {
     "close": Event.CLOSE,
 }
 DEFAULT_INVITE_TTL = "7d"
+DEPARTMENT_CODES = re.compile(r"[a-z0-9_-]+(,[a-z0-9_-]*)*")
 
 
 @dataclass(frozen=True)
@@ -330,14 +332,15 @@ class ConsoleService(Service):
                 ).all()
             }
             chosen: list[Department] = []
-            if rest:
-                codes = [c for c in rest[0].lower().split(",") if c]
-                if rest[0] == "-" or all(c in departments for c in codes):
-                    chosen = [departments[c] for c in codes if c in departments]
-                    rest = rest[1:]
-                elif len(codes) > 1 or "," in rest[0]:
-                    bad = next(c for c in codes if c not in departments)
-                    return console_texts.staff_error(_, "bad_department", bad)
+            if rest and (rest[0] == "-" or DEPARTMENT_CODES.fullmatch(rest[0])):
+                # Lowercase codes separated by commas (or "-" for none); a name starts with
+                # anything else, e.g. a capital letter.
+                codes = [c for c in rest[0].split(",") if c and c != "-"]
+                unknown = [c for c in codes if c not in departments]
+                if unknown:
+                    return console_texts.staff_error(_, "bad_department", unknown[0])
+                chosen = [departments[c] for c in codes]
+                rest = rest[1:]
             name = " ".join(rest).strip()[:200]
             staff = await session.scalar(
                 select(Staff).where(

@@ -17,6 +17,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +48,7 @@ REPORT_WORDS = (
     "lastquarter",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BOLD = Font(bold=True)
 
 
 @dataclass
@@ -201,27 +206,21 @@ class _Sheet:
     characters."""
 
     def __init__(self, workbook: Any, title: str) -> None:
-        from openpyxl.cell import WriteOnlyCell
-
-        self._cell = WriteOnlyCell
         self.sheet = workbook.create_sheet(title=_sheet_title(title))
         self.rows = 0
 
     def append(self, values: Iterable[Any], bold: bool = False) -> None:
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-        from openpyxl.styles import Font
-
         cells = []
         for value in values:
             if isinstance(value, str):
-                cell = self._cell(self.sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+                cell = WriteOnlyCell(self.sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
                 cell.data_type = "s"
             else:
-                cell = self._cell(self.sheet, value=value)
+                cell = WriteOnlyCell(self.sheet, value=value)
                 if isinstance(value, datetime):
                     cell.number_format = "yyyy-mm-dd hh:mm"
             if bold:
-                cell.font = Font(bold=True)
+                cell.font = BOLD
             cells.append(cell)
         self.sheet.append(cells)
         self.rows += 1
@@ -233,8 +232,6 @@ def _sheet_title(title: str) -> str:
 
 
 def _new_workbook() -> Any:
-    from openpyxl import Workbook
-
     return Workbook(write_only=True)
 
 
@@ -352,7 +349,7 @@ async def complaint_figures(
     timings = {}
     for name, column in (("acknowledge", Ticket.claimed_at), ("answer", Ticket.resolved_at)):
         value = stats.seconds_between(column, Ticket.created_at, dialect)
-        n, (median, p90) = await stats.percentiles(session, value, where)
+        n, (median, p90) = await stats.percentiles(session, value, [*where, column.is_not(None)])
         timings[name] = Timing(n, median, p90)
     return ComplaintFigures(
         total=total,
@@ -772,7 +769,7 @@ def qr_png(link: str, label: str) -> bytes:
     return buffer.getvalue()
 
 
-def qr_sheets(title: str, entries: Sequence[tuple[str, str]]) -> list[bytes]:
+def qr_sheets(title: str, subtitle: str, entries: Sequence[tuple[str, str]]) -> list[bytes]:
     """Printable A4 pages of invitations: (label, link) in a grid, twelve to a page."""
     from PIL import Image, ImageDraw
 
@@ -786,7 +783,12 @@ def qr_sheets(title: str, entries: Sequence[tuple[str, str]]) -> list[bytes]:
     for start in range(0, len(entries), per_page):
         page = Image.new("RGB", SHEET_SIZE, "white")
         draw = ImageDraw.Draw(page)
-        _centered(draw, (SHEET_MARGIN, SHEET_MARGIN, width - 2 * SHEET_MARGIN), title, _font(36))
+        _centered(
+            draw, (SHEET_MARGIN, SHEET_MARGIN - 20, width - 2 * SHEET_MARGIN), title, _font(36)
+        )
+        _centered(
+            draw, (SHEET_MARGIN, SHEET_MARGIN + 28, width - 2 * SHEET_MARGIN), subtitle, _font(22)
+        )
         for index, (label, link) in enumerate(entries[start : start + per_page]):
             column, row = index % columns, index // columns
             left = SHEET_MARGIN + column * cell_w
@@ -814,7 +816,8 @@ async def _invitation_files(
         caption = console_texts.invite_caption(_, target.building, flat, link, target.expires)
         return [FileOut(f"invite-{_slug(target.building)}-{_slug(flat)}.png", png, caption)]
     title = f"{estate} · {target.building}"
-    pages = await asyncio.to_thread(qr_sheets, title, labels)
+    subtitle = console_texts.sheet_subtitle(_, target.expires)
+    pages = await asyncio.to_thread(qr_sheets, title, subtitle, labels)
     return [
         FileOut(
             f"invites-{_slug(target.building)}-{number}.png",

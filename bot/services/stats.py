@@ -50,6 +50,7 @@ from sqlalchemy import (
     nulls_last,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -204,7 +205,8 @@ async def percentiles(
     where: Sequence[ColumnElement[Any]],
     ps: Sequence[float] = (MEDIAN, P90),
 ) -> tuple[int, list[float | None]]:
-    """How many non-null values, and their percentiles (see the module's definition)."""
+    """How many values, and their percentiles (see the module's definition). ``where`` must
+    select the rows that have a value (e.g. ``claimed_at IS NOT NULL``)."""
     if dialect_of(session) == "postgresql":
         return await percentiles_postgresql(session, value, where, ps)
     return await percentiles_sqlite(session, value, where, ps)
@@ -230,29 +232,33 @@ async def percentiles_sqlite(
     where: Sequence[ColumnElement[Any]],
     ps: Sequence[float],
 ) -> tuple[int, list[float | None]]:
-    conditions = [*where, value.is_not(None)]
-    n = int(await session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0)
+    """Count, then read the two closest ranks of each percentile with ORDER BY … LIMIT …
+    OFFSET (the durations are computed once, in a materialised CTE, for all percentiles)."""
+    n = int(await session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0)
     if n == 0:
         return 0, [None for _ in ps]
-    results: list[float | None] = []
-    for p in ps:
-        pos = p * (n - 1)
+    durations = (
+        select(value.label("v"))
+        .select_from(Ticket)
+        .where(*where, value.is_not(None))
+        .cte("durations")
+        .prefix_with("MATERIALIZED")
+    )
+    positions = [p * (n - 1) for p in ps]
+    parts = []
+    for index, pos in enumerate(positions):
         lo, hi = math.floor(pos), math.ceil(pos)
-        rows = (
-            await session.scalars(
-                select(value)
-                .select_from(Ticket)
-                .where(*conditions)
-                .order_by(value)
-                .limit(hi - lo + 1)
-                .offset(lo)
-            )
-        ).all()
-        low = float(rows[0])
-        if hi == lo:
-            results.append(low)
-        else:
-            results.append(low + (pos - lo) * (float(rows[1]) - low))
+        ranked = (
+            select(durations.c.v).order_by(durations.c.v).limit(hi - lo + 1).offset(lo).subquery()
+        )
+        parts.append(select(literal(index).label("p"), ranked.c.v))
+    rows = (await session.execute(union_all(*parts))).all()
+    results: list[float | None] = []
+    for index, pos in enumerate(positions):
+        values = [float(v) for p, v in rows if p == index]
+        low = values[0]
+        lo = math.floor(pos)
+        results.append(low if len(values) == 1 else low + (pos - lo) * (values[1] - low))
     return n, results
 
 
@@ -381,8 +387,11 @@ async def timings(
 ) -> dict[str, Timing]:
     found: dict[str, Timing] = {}
     for name, done_name, _due in STEPS:
-        value = seconds_between(getattr(Ticket, done_name), Ticket.created_at, dialect)
-        n, (median, p90) = await percentiles(session, value, where, (MEDIAN, P90))
+        done = getattr(Ticket, done_name)
+        value = seconds_between(done, Ticket.created_at, dialect)
+        n, (median, p90) = await percentiles(
+            session, value, [*where, done.is_not(None)], (MEDIAN, P90)
+        )
         found[name] = Timing(n, median, p90)
     return found
 

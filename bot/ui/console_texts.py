@@ -473,8 +473,9 @@ def staff_usage(_: Gettext) -> str:
             _("Usage:"),
             _("/staff — the list"),
             _(
-                "/staff add TELEGRAM_ID ROLE [departments] [name] — role: technician, "
-                "dispatcher, manager or admin; departments: codes separated by commas, or -"
+                "/staff add TELEGRAM_ID ROLE [departments] [Name] — role: technician, "
+                "dispatcher, manager or admin; departments: lowercase codes separated by "
+                "commas, or - for none; the name starts with a capital letter"
             ),
             _("/staff remove TELEGRAM_ID"),
         ]
@@ -591,6 +592,12 @@ def invite_sheet_caption(
         "🔗 Invitations for {building}: {count} flats, sheet {page} of {pages}; each code is "
         "single use, valid until {expires}."
     ).format(building=h(building), count=count, page=page, pages=pages, expires=expires)
+
+
+def sheet_subtitle(_: Gettext, expires: str) -> str:
+    return _("Scan with the phone camera to join; each code works once, until {expires}.").format(
+        expires=expires
+    )
 
 
 def sheet_label(_: Gettext, building: str, flat: str) -> str:

@@ -65,7 +65,9 @@ async def publish_commands(bot: Bot, services: Services) -> int:
         (group_commands(for_locale("en")), BotCommandScopeAllGroupChats(), None),
     ]
     for telegram_code, locale in MENU_LANGUAGES.items():
-        menus.append((resident_commands(for_locale(locale)), BotCommandScopeDefault(), telegram_code))
+        menus.append(
+            (resident_commands(for_locale(locale)), BotCommandScopeDefault(), telegram_code)
+        )
     for estate_language, chat_id, _slug, managers in await services.console.command_scopes():
         commands = manager_commands(for_locale(estate_language))
         if chat_id:

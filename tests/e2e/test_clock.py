@@ -188,6 +188,10 @@ async def test_resolved_request_is_reminded_once_then_closed_and_polled(fast: St
     assert count(fast, alice.id, "please rate how") == 1
     await fast.tick(seconds=51)
     assert count(fast, alice.id, "please rate how") == 1
+    poll = next(m for m in reversed(fast.tg.bot_messages(alice.id)) if "How satisfied" in m.content)
+    await fast.tick(seconds=100)  # past poll_expiry (200 s)
+    await fast.feed(alice.press(poll, "⭐⭐⭐⭐⭐"))
+    assert "already settled" in fast.alerts()[-1]
 
 
 async def test_not_fixed_alerts_managers_with_the_residents_words(fast: Stack) -> None:

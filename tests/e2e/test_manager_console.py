@@ -94,6 +94,10 @@ async def test_stats_in_private_and_in_the_managers_group(quarter: Stack) -> Non
     ):
         assert line in group, line
 
+    await quarter.feed(mia.command("stats"))  # this week so far: Monday 4 to Tuesday 5 January
+    assert "2027-01-04 – 2027-01-05" in quarter.last(mia.id).content
+    assert "Requests registered: 0" in quarter.last(mia.id).content
+    assert "Overdue now: 4" in quarter.last(mia.id).content
     await quarter.feed(mia.command("stats", "2026-10-25"))
     assert "Requests registered: 2" in plain(quarter, mia.id, -1)
     await quarter.feed(mia.command("stats", "fortnight"))
@@ -163,7 +167,9 @@ async def test_residents_and_technicians_get_the_ordinary_answer(quarter: Stack)
     # Buttons of the console pressed by a resident: the ordinary "out of date" answer.
     t1 = await quarter.ticket_id("R-000001")
     for action in ("view", "hold", "close", "reopen"):
-        await quarter.feed(alice.press_data(quarter.last(alice.id), ConsoleAct(action=action, ticket_id=t1).pack()))
+        await quarter.feed(
+            alice.press_data(quarter.last(alice.id), ConsoleAct(action=action, ticket_id=t1).pack())
+        )
         assert "out of date" in quarter.alerts()[-1]
     assert not any("R-000001" in t for t in quarter.texts(alice.id))
 
@@ -232,7 +238,9 @@ async def test_overdue_most_late_first_and_the_ticket_buttons(live: Stack) -> No
     await live.feed(mia.press(live.tg.get_message(mia.id, view.message_id), "Sam Carter"))
     assert "Taken by Sam Carter" in live.card(PLUMBING, first).content
 
-    await live.feed(sam.text("!valve looks corroded", chat_id=PLUMBING, reply_to=live.card(PLUMBING, first)))
+    await live.feed(
+        sam.text("!valve looks corroded", chat_id=PLUMBING, reply_to=live.card(PLUMBING, first))
+    )
     await live.feed(mia.command("ticket", first))
     view = live.last(mia.id)
     assert "Assignee: Sam Carter" in view.content and "assigned (Mia Grant)" in view.content
@@ -258,7 +266,9 @@ async def test_overdue_most_late_first_and_the_ticket_buttons(live: Stack) -> No
     await live.tick(minutes=30)  # 13:35: the lunchtime quiet hours are over
     assert any(f"{second}: closed. Reason: Duplicate" in t for t in live.texts(alice.id))
     reopened = next(
-        m for m in reversed(live.tg.bot_messages(MANAGERS)) if "History" in m.content and second in m.content
+        m
+        for m in reversed(live.tg.bot_messages(MANAGERS))
+        if "History" in m.content and second in m.content
     )
     assert "🔁 Reopen" in [b["text"] for row in reopened.inline_keyboard for b in row]
     await live.feed(mia.press(reopened, "Reopen"))
@@ -290,6 +300,10 @@ async def test_ticket_shows_the_rating(live: Stack) -> None:
 
 # ---- files ----------------------------------------------------------------------------------
 async def test_exports_open_with_the_expected_rows(quarter: Stack) -> None:
+    async with quarter.app.sessions.begin() as session:
+        t1 = await session.scalar(select(Ticket).where(Ticket.number == "R-000002"))
+        assert t1 is not None
+        t1.description = '=HYPERLINK("http://evil","x") & <b>'
     mia = await quarter.staff("mia")
     await quarter.feed(mia.command("export", f"xlsx {Q4}"))
     message = quarter.last(mia.id)
@@ -299,11 +313,16 @@ async def test_exports_open_with_the_expected_rows(quarter: Stack) -> None:
     rows = list(book["Requests"].iter_rows(values_only=True))
     assert len(rows) == 13 and rows[0][0] == "Number"
     assert sorted(r[0] for r in rows[1:])[:2] == ["C-000001", "C-000002"]
+    first = next(row for row in book["Requests"].iter_rows() if row[0].value == "R-000002")
+    assert first[-1].value.startswith("=HYPERLINK") and first[-1].data_type == "s"  # not a formula
+    assert rows[0][9] == "Registered" and str(first[9].value) == "2026-10-01 00:00:00"  # local time
 
     await quarter.feed(mia.command("export", f"csv {Q4} plumbing"))
     data = file_of(quarter, quarter.last(mia.id)).decode("utf-8-sig")
     table = list(csv.reader(io.StringIO(data)))
     assert len(table) == 7 and {r[3] for r in table[1:]} == {"Plumbing"}
+    t1_row = next(r for r in table if r[0] == "R-000002")
+    assert t1_row[-1].startswith("'=HYPERLINK") and t1_row[9] == "2026-10-01 00:00:00"
 
     await quarter.feed(mia.command("export", "pdf"))
     assert "Usage: /export" in quarter.last(mia.id).content
@@ -336,10 +355,25 @@ async def test_quarterly_report_charts_and_workbook(quarter: Stack) -> None:
     workbook = sent[-1]
     assert workbook.method == "sendDocument"
     book = load_workbook(io.BytesIO(file_of(quarter, workbook)))
-    assert book.sheetnames == ["Per day", "SLA", "Satisfaction", "Categories", "Complaints", "Requests"]
+    assert book.sheetnames == [
+        "Per day",
+        "SLA",
+        "Satisfaction",
+        "Categories",
+        "Complaints",
+        "Requests",
+    ]
     per_day = list(book["Per day"].iter_rows(values_only=True))
     assert len(per_day) == 1 + 92
-    assert per_day[0] == ("Date", "Repair", "Complaint", "Suggestion", "Question", "Praise", "Total")
+    assert per_day[0] == (
+        "Date",
+        "Repair",
+        "Complaint",
+        "Suggestion",
+        "Question",
+        "Praise",
+        "Total",
+    )
     assert sum(row[-1] for row in per_day[1:]) == 12
     by_date = {row[0]: row for row in per_day[1:]}
     assert by_date["2026-10-25"][1] == 2 and by_date["2026-10-24"][2] == 1
@@ -369,7 +403,10 @@ async def test_staff_administration(live: Stack) -> None:
     listing = live.last(mia.id).content
     assert "Staff: 7" in listing and "Sam Carter — technician — plumbing — 1001" in listing
     await live.feed(mia.command("staff", "add 4242 technician plumbing,electrical Nia <Shaw>"))
-    assert "Added: Nia <Shaw>, technician, departments: plumbing, electrical" in live.last(mia.id).content
+    assert (
+        "Added: Nia <Shaw>, technician, departments: plumbing, electrical"
+        in live.last(mia.id).content
+    )
     await live.feed(mia.command("staff", "add 4243 admin"))
     assert "Only an admin" in live.last(mia.id).content
     await live.feed(mia.command("staff", "add 4244 wizard"))
@@ -422,7 +459,9 @@ async def test_pending_verifications_and_finding_residents(live: Stack) -> None:
     found = live.last(mia.id).content
     assert "Alice Brown · +447700900001 · flat 101, Block A · verified · requests: 1" in found
     await live.feed(mia.command("residents", "find 900002"))
-    assert "Bo Chen · +447700900002 · flat 102, Block A · in the registry" in live.last(mia.id).content
+    assert (
+        "Bo Chen · +447700900002 · flat 102, Block A · in the registry" in live.last(mia.id).content
+    )
     await live.feed(mia.command("residents", "find 7"))
     assert "Nora" in live.last(mia.id).content
     await live.feed(mia.command("residents", "find 101", chat_id=MANAGERS))
@@ -469,7 +508,16 @@ async def test_help_and_command_menus(live: Stack) -> None:
     mia = await live.staff("mia")
     await live.feed(mia.command("help"))
     help_text = live.last(mia.id).content
-    for command in ("/stats", "/overdue", "/ticket", "/export", "/report", "/staff", "/residents", "/invite"):
+    for command in (
+        "/stats",
+        "/overdue",
+        "/ticket",
+        "/export",
+        "/report",
+        "/staff",
+        "/residents",
+        "/invite",
+    ):
         assert command in help_text
     alice = await live.register("alice")
     await live.feed(alice.command("help"))

@@ -85,7 +85,10 @@ async def test_a_resident_who_blocked_the_bot_is_shown_on_cards_until_they_write
     assert "blocked the bot" not in stack.card(PLUMBING, number).content
 
 
-async def test_flooding_is_slowed_with_one_notice_and_staff_are_exempt(stack: Stack) -> None:
+async def test_flooding_is_slowed_with_one_notice_and_staff_are_exempt(
+    tg: FakeTelegram, engine: AsyncEngine
+) -> None:
+    stack = await make_stack(tg, engine, flood_messages=20, flood_window=10.0)
     alice = await stack.register("alice")
     for _ in range(30):
         await stack.feed(alice.command("help"))
@@ -96,6 +99,7 @@ async def test_flooding_is_slowed_with_one_notice_and_staff_are_exempt(stack: St
     for _ in range(30):
         await stack.feed(sam.text("!note", chat_id=PLUMBING))
     assert not any("very fast" in t for t in stack.texts(sam.id))
+    await stack.app.bot.session.close()
 
 
 async def test_forget_me_erases_personal_data_and_keeps_requests(stack: Stack) -> None:

@@ -26,7 +26,7 @@ from bot.estate import parse_estate
 from storage.engine import make_engine
 from storage.migrate import upgrade_engine
 from tests.conftest import IN_CI, PG_URL
-from tests.e2e.harness import ESTATE, MANAGERS, PLUMBING, REGISTRY
+from tests.e2e.harness import ESTATE, MANAGERS, PLUMBING, REGISTRY, STAFF
 from tests.fakeapi.server import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,6 +141,8 @@ async def test_two_web_processes_and_two_workers_share_the_work_exactly_once(dat
     async with FakeTelegram() as tg:
         for chat_id in (PLUMBING, -1002, -1003, MANAGERS):
             tg.group(chat_id)
+        for uid, name in STAFF.values():
+            tg.person(uid, name)
         web_ports = [_free_port(), _free_port()]
         balancer = RoundRobin([f"http://127.0.0.1:{port}" for port in web_ports])
         public = await balancer.start()

@@ -95,7 +95,9 @@ class _Seeder:
         found = await self.session.scalar(
             select(Flat)
             .join(Building, Building.id == Flat.building_id)
-            .where(Building.estate_id == self.estate.id, Building.code == building, Flat.label == label)
+            .where(
+                Building.estate_id == self.estate.id, Building.code == building, Flat.label == label
+            )
         )
         assert found is not None
         return found
@@ -103,7 +105,11 @@ class _Seeder:
     async def resident(self, name: str, building: str, label: str) -> Resident:
         flat = await self.flat(building, label)
         resident = Resident(
-            estate_id=self.estate.id, name=name, phone=None, flat_id=flat.id, status="verified",
+            estate_id=self.estate.id,
+            name=name,
+            phone=None,
+            flat_id=flat.id,
+            status="verified",
             created_at=utc(2026, 1, 1),
         )
         self.session.add(resident)
@@ -121,20 +127,34 @@ class _Seeder:
     ) -> Ticket:
         cat = await self.category(category) if category else None
         emergency = bool(cat and cat.emergency)
-        deadlines = compute_deadlines(created, self.ctx.standard_for(kind, emergency, cat), self.ctx.calendar)
+        deadlines = compute_deadlines(
+            created, self.ctx.standard_for(kind, emergency, cat), self.ctx.calendar
+        )
         department_id = cat.department_id if cat else self.ctx.customer_service_id
         assert department_id is not None and resident.flat_id is not None
         flat = await self.session.get(Flat, resident.flat_id)
         assert flat is not None
         seq = self.seq[kind.value] = self.seq.get(kind.value, 0) + 1
         ticket = Ticket(
-            estate_id=self.estate.id, kind=kind.value, seq=seq, number=format_number(kind, seq),
-            category_id=cat.id if cat else None, department_id=department_id,
-            resident_id=resident.id, flat_id=flat.id, building_id=flat.building_id,
-            description="seeded", emergency=emergency, status=status, version=1,
-            created_at=created, claim_remind_at=deadlines.claim_remind_at,
-            claim_due_at=deadlines.claim_due, on_site_due_at=deadlines.on_site_due,
-            resolve_due_at=deadlines.resolve_due, **moments,
+            estate_id=self.estate.id,
+            kind=kind.value,
+            seq=seq,
+            number=format_number(kind, seq),
+            category_id=cat.id if cat else None,
+            department_id=department_id,
+            resident_id=resident.id,
+            flat_id=flat.id,
+            building_id=flat.building_id,
+            description="seeded",
+            emergency=emergency,
+            status=status,
+            version=1,
+            created_at=created,
+            claim_remind_at=deadlines.claim_remind_at,
+            claim_due_at=deadlines.claim_due,
+            on_site_due_at=deadlines.on_site_due,
+            resolve_due_at=deadlines.resolve_due,
+            **moments,
         )
         self.session.add(ticket)
         await self.session.flush()
@@ -160,50 +180,118 @@ async def seed_quarter(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
         m = timedelta(minutes=1)
         t: dict[str, Ticket] = {}
         # X1: one second before the quarter (23:59:59 BST on 30 September): outside.
-        t["X1"] = await s.ticket(R, "leak", alice, utc(2026, 9, 30, 22, 59, 59), "closed",
-                                 claimed_at=utc(2026, 9, 30, 23, 5), resolved_at=utc(2026, 9, 30, 23, 30),
-                                 closed_at=utc(2026, 10, 1, 8))
+        t["X1"] = await s.ticket(
+            R,
+            "leak",
+            alice,
+            utc(2026, 9, 30, 22, 59, 59),
+            "closed",
+            claimed_at=utc(2026, 9, 30, 23, 5),
+            resolved_at=utc(2026, 9, 30, 23, 30),
+            closed_at=utc(2026, 10, 1, 8),
+        )
         # T1: the first instant of the quarter (00:00 BST on 1 October).
         c1 = utc(2026, 9, 30, 23, 0)
-        t["T1"] = await s.ticket(R, "leak", alice, c1, "closed", claimed_at=c1 + 10 * m,
-                                 on_site_at=c1 + 40 * m, resolved_at=c1 + 100 * m,
-                                 closed_at=c1 + 300 * m)
+        t["T1"] = await s.ticket(
+            R,
+            "leak",
+            alice,
+            c1,
+            "closed",
+            claimed_at=c1 + 10 * m,
+            on_site_at=c1 + 40 * m,
+            resolved_at=c1 + 100 * m,
+            closed_at=c1 + 300 * m,
+        )
         # T2: 00:30 BST on 25 October, worked across the clock change (emergency).
         c2 = utc(2026, 10, 24, 23, 30)
-        t["T2"] = await s.ticket(R, "flood", bo, c2, "closed", claimed_at=c2 + 63 * m,
-                                 on_site_at=c2 + 110 * m, resolved_at=c2 + 180 * m,
-                                 closed_at=c2 + 600 * m)
+        t["T2"] = await s.ticket(
+            R,
+            "flood",
+            bo,
+            c2,
+            "closed",
+            claimed_at=c2 + 63 * m,
+            on_site_at=c2 + 110 * m,
+            resolved_at=c2 + 180 * m,
+            closed_at=c2 + 600 * m,
+        )
         # T3: 23:30 GMT on 25 October; resolved after 80 h (standard 72 h), not yet confirmed.
         c3 = utc(2026, 10, 25, 23, 30)
-        t["T3"] = await s.ticket(R, "light", cy, c3, "resolved", claimed_at=c3 + 20 * m,
-                                 resolved_at=c3 + timedelta(hours=80))
+        t["T3"] = await s.ticket(
+            R,
+            "light",
+            cy,
+            c3,
+            "resolved",
+            claimed_at=c3 + 20 * m,
+            resolved_at=c3 + timedelta(hours=80),
+        )
         # T4: complaint at 23:30 BST on Saturday 24 October.
         c4 = utc(2026, 10, 24, 22, 30)
-        t["T4"] = await s.ticket(C, "noise", alice, c4, "closed", claimed_at=utc(2026, 10, 26, 9, 30),
-                                 resolved_at=utc(2026, 10, 29, 12), closed_at=utc(2026, 10, 30, 12))
+        t["T4"] = await s.ticket(
+            C,
+            "noise",
+            alice,
+            c4,
+            "closed",
+            claimed_at=utc(2026, 10, 26, 9, 30),
+            resolved_at=utc(2026, 10, 29, 12),
+            closed_at=utc(2026, 10, 30, 12),
+        )
         # T5: cancelled ten minutes after filing, before any deadline.
         c5 = utc(2026, 10, 26, 0, 10)
         t["T5"] = await s.ticket(R, "leak", cy, c5, "cancelled", closed_at=c5 + 10 * m)
         # T6: claimed late, on site, still in progress long after its resolve deadline.
         c6 = utc(2026, 11, 10, 10)
-        t["T6"] = await s.ticket(R, "light", eli, c6, "in_progress", claimed_at=c6 + 45 * m,
-                                 on_site_at=c6 + 120 * m, started_at=c6 + 120 * m)
+        t["T6"] = await s.ticket(
+            R,
+            "light",
+            eli,
+            c6,
+            "in_progress",
+            claimed_at=c6 + 45 * m,
+            on_site_at=c6 + 120 * m,
+            started_at=c6 + 120 * m,
+        )
         # T7: never taken.
         t["T7"] = await s.ticket(R, "leak", fay, utc(2026, 12, 1, 9), "new")
         # T8: complaint on Thursday 24 December; four working days skip Christmas and the weekend.
         c8 = utc(2026, 12, 24, 10)
-        t["T8"] = await s.ticket(C, "noise", alice, c8, "answered", claimed_at=c8 + 60 * m,
-                                 resolved_at=utc(2026, 12, 30, 15))
+        t["T8"] = await s.ticket(
+            C,
+            "noise",
+            alice,
+            c8,
+            "answered",
+            claimed_at=c8 + 60 * m,
+            resolved_at=utc(2026, 12, 30, 15),
+        )
         # T9: question at 17:00 BST on Friday 23 October; one working day = Monday 17:00 GMT.
         c9 = utc(2026, 10, 23, 16)
-        t["T9"] = await s.ticket(Q, "general_question", di, c9, "closed",
-                                 claimed_at=utc(2026, 10, 26, 16), resolved_at=utc(2026, 10, 27, 10),
-                                 closed_at=utc(2026, 10, 28, 10))
+        t["T9"] = await s.ticket(
+            Q,
+            "general_question",
+            di,
+            c9,
+            "closed",
+            claimed_at=utc(2026, 10, 26, 16),
+            resolved_at=utc(2026, 10, 27, 10),
+            closed_at=utc(2026, 10, 28, 10),
+        )
         # T10: an emergency handled within every standard.
         c10 = utc(2026, 11, 20, 14)
-        t["T10"] = await s.ticket(R, "gas", di, c10, "closed", claimed_at=c10 + 3 * m,
-                                  on_site_at=c10 + 12 * m, resolved_at=c10 + 180 * m,
-                                  closed_at=c10 + 600 * m)
+        t["T10"] = await s.ticket(
+            R,
+            "gas",
+            di,
+            c10,
+            "closed",
+            claimed_at=c10 + 3 * m,
+            on_site_at=c10 + 12 * m,
+            resolved_at=c10 + 180 * m,
+            closed_at=c10 + 600 * m,
+        )
         # T11: rejected an hour after filing, after its claim deadline.
         c11 = utc(2026, 11, 5, 8)
         t["T11"] = await s.ticket(R, "leak", bo, c11, "rejected", closed_at=c11 + 60 * m)
@@ -212,35 +300,75 @@ async def seed_quarter(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
         # X2: the first instant after the quarter: outside, but open and overdue now.
         t["X2"] = await s.ticket(R, "leak", fay, utc(2027, 1, 1, 0, 0), "new")
 
-        polls = [("T1", 5, utc(2026, 10, 2)), ("T2", 3, utc(2026, 10, 26)),
-                 ("T10", 4, utc(2026, 11, 21)), ("T4", 1, utc(2026, 10, 31)),
-                 ("X1", 5, utc(2026, 9, 30, 22)), ("T8", 5, utc(2027, 1, 2))]
+        polls = [
+            ("T1", 5, utc(2026, 10, 2)),
+            ("T2", 3, utc(2026, 10, 26)),
+            ("T10", 4, utc(2026, 11, 21)),
+            ("T4", 1, utc(2026, 10, 31)),
+            ("X1", 5, utc(2026, 9, 30, 22)),
+            ("T8", 5, utc(2027, 1, 2)),
+        ]
         for key, overall, answered in polls:
-            session.add(Poll(ticket_id=t[key].id, resident_id=t[key].resident_id, status="answered",
-                             step="attitude", created_at=answered - timedelta(hours=1),
-                             expires_at=answered + timedelta(days=7), answered_at=answered,
-                             overall=overall))
-        session.add(Poll(ticket_id=t["T3"].id, resident_id=cy.id, created_at=utc(2026, 11, 1),
-                         expires_at=utc(2026, 11, 8)))
-        callbacks = [("T1", "after_repair", utc(2026, 10, 3, 1), utc(2026, 10, 2, 10)),
-                     ("T2", "after_repair", utc(2026, 10, 27, 2, 30), utc(2026, 10, 28)),
-                     ("T10", "after_repair", utc(2026, 11, 22, 17), None),
-                     ("T3", "after_repair", utc(2026, 10, 31, 7, 30), utc(2026, 10, 31, 7, 30)),
-                     ("T2", "follow_up", utc(2026, 10, 27), None),
-                     ("X1", "after_repair", utc(2026, 9, 30, 12), None),
-                     ("T8", "after_repair", utc(2027, 1, 6), None)]
+            session.add(
+                Poll(
+                    ticket_id=t[key].id,
+                    resident_id=t[key].resident_id,
+                    status="answered",
+                    step="attitude",
+                    created_at=answered - timedelta(hours=1),
+                    expires_at=answered + timedelta(days=7),
+                    answered_at=answered,
+                    overall=overall,
+                )
+            )
+        session.add(
+            Poll(
+                ticket_id=t["T3"].id,
+                resident_id=cy.id,
+                created_at=utc(2026, 11, 1),
+                expires_at=utc(2026, 11, 8),
+            )
+        )
+        callbacks = [
+            ("T1", "after_repair", utc(2026, 10, 3, 1), utc(2026, 10, 2, 10)),
+            ("T2", "after_repair", utc(2026, 10, 27, 2, 30), utc(2026, 10, 28)),
+            ("T10", "after_repair", utc(2026, 11, 22, 17), None),
+            ("T3", "after_repair", utc(2026, 10, 31, 7, 30), utc(2026, 10, 31, 7, 30)),
+            ("T2", "follow_up", utc(2026, 10, 27), None),
+            ("X1", "after_repair", utc(2026, 9, 30, 12), None),
+            ("T8", "after_repair", utc(2027, 1, 6), None),
+        ]
         for key, reason, due, done in callbacks:
-            session.add(Callback(ticket_id=t[key].id, reason=reason, created_at=due - timedelta(days=2),
-                                 due_at=due, done_at=done))
-        outbox = [(estate.id, t["T2"].id, "failed", utc(2026, 11, 1)),
-                  (estate.id, None, "failed", utc(2026, 12, 15)),
-                  (estate.id, None, "sent", utc(2026, 11, 2)),
-                  (estate.id, None, "failed", utc(2027, 1, 2)),
-                  (other.id, None, "failed", utc(2026, 11, 3))]
+            session.add(
+                Callback(
+                    ticket_id=t[key].id,
+                    reason=reason,
+                    created_at=due - timedelta(days=2),
+                    due_at=due,
+                    done_at=done,
+                )
+            )
+        outbox = [
+            (estate.id, t["T2"].id, "failed", utc(2026, 11, 1)),
+            (estate.id, None, "failed", utc(2026, 12, 15)),
+            (estate.id, None, "sent", utc(2026, 11, 2)),
+            (estate.id, None, "failed", utc(2027, 1, 2)),
+            (other.id, None, "failed", utc(2026, 11, 3)),
+        ]
         for index, (estate_id, ticket_id, status, created) in enumerate(outbox):
-            session.add(Outbox(key=f"seed:{index}", estate_id=estate_id, chat_id=-1009, op="send",
-                               payload={"text": "x"}, ticket_id=ticket_id, status=status,
-                               next_attempt_at=created, created_at=created))
+            session.add(
+                Outbox(
+                    key=f"seed:{index}",
+                    estate_id=estate_id,
+                    chat_id=-1009,
+                    op="send",
+                    payload={"text": "x"},
+                    ticket_id=ticket_id,
+                    status=status,
+                    next_attempt_at=created,
+                    created_at=created,
+                )
+            )
         # Another estate's request in the same quarter: never counted for Test Court.
         o = _Seeder(session, other)
         stranger = await o.resident("Olga Stone", "A", "101")
@@ -268,7 +396,9 @@ async def seeded(engine: AsyncEngine) -> tuple[ServiceDeps, Seeded]:
     return deps, await seed_quarter(deps.sessions)
 
 
-async def figures_for(deps: ServiceDeps, estate_id: int, words: str, department: str | None = None) -> Any:
+async def figures_for(
+    deps: ServiceDeps, estate_id: int, words: str, department: str | None = None
+) -> Any:
     async with deps.sessions() as session:
         period = parse_period(words, NOW, "Europe/London")
         assert period is not None
@@ -282,7 +412,9 @@ async def figures_for(deps: ServiceDeps, estate_id: int, words: str, department:
         return await compute(session, estate_id, period, NOW, department_id=department_id)
 
 
-async def test_the_holiday_and_the_clock_change_shape_the_deadlines(seeded: tuple[ServiceDeps, Seeded]) -> None:
+async def test_the_holiday_and_the_clock_change_shape_the_deadlines(
+    seeded: tuple[ServiceDeps, Seeded],
+) -> None:
     deps, data = seeded
     async with deps.sessions() as session:
         t8 = await session.get(Ticket, data.tickets["T8"])
@@ -304,8 +436,13 @@ async def test_quarter_figures(seeded: tuple[ServiceDeps, Seeded]) -> None:
     assert f.total == 12
     assert f.by_kind == [("repair", 8), ("complaint", 2), ("question", 1), ("suggestion", 1)]
     assert f.by_category == [
-        ("Leaking tap", 4), ("Light out", 2), ("Noise", 2),
-        ("Flooding", 1), ("Gas smell", 1), ("General question", 1), ("—", 1),
+        ("Leaking tap", 4),
+        ("Light out", 2),
+        ("Noise", 2),
+        ("Flooding", 1),
+        ("Gas smell", 1),
+        ("General question", 1),
+        ("—", 1),
     ]
     assert f.by_department == [("Plumbing", 6), ("Customer service", 4), ("Electrical", 2)]
     assert f.by_building == [("Block A", 7), ("Block B", 5)]
@@ -362,7 +499,9 @@ async def test_the_long_day_of_the_clock_change(seeded: tuple[ServiceDeps, Seede
         period = make_period(date(2026, 10, 24), date(2026, 10, 26), "Europe/London")
         from bot.services.stats import cohort
 
-        days = await per_day(session, cohort(data.estate_id, period, None), period, dialect_of(session))
+        days = await per_day(
+            session, cohort(data.estate_id, period, None), period, dialect_of(session)
+        )
     assert days == {
         date(2026, 10, 24): {"complaint": 1},
         date(2026, 10, 25): {"repair": 2},
@@ -430,4 +569,7 @@ def test_period_words() -> None:
     assert parse_period("2026-02-30", now, tz) is None
     assert parse_period("soon", now, tz) is None
     january = parse_period("last-quarter", utc(2027, 1, 15), tz)
-    assert january is not None and (january.first, january.last) == (date(2026, 10, 1), date(2026, 12, 31))
+    assert january is not None and (january.first, january.last) == (
+        date(2026, 10, 1),
+        date(2026, 12, 31),
+    )

@@ -1,0 +1,226 @@
+"""A bot under benchmark, in a process of its own (so its CPU, latency and memory are its own).
+
+    python -m bench.botproc frontdoor   --api URL --mode polling|webhook --port N --notify PORT --db URL [--redis URL]
+    python -m bench.botproc aiogram-echo --api URL --mode polling|webhook --port N --notify PORT
+    python -m bench.botproc ptb-echo    --api URL --mode polling|webhook --port N --notify PORT
+
+Every bot reports each handled update to the driver as one UDP datagram on 127.0.0.1:PORT:
+``"<update_id> <t_in> <t_out>"`` (time.monotonic(), the same clock in every process of the
+machine): ``t_in`` when the update reached the dispatcher, ``t_out`` when its handling (every
+middleware, the handler and the handler's Bot API calls) finished.
+
+Frontdoor runs exactly as ``frontdoor run`` does (``bot.app.run`` with role "all": polling or the
+webhook, the outbox sender, the scheduler, /healthz and /metrics, INFO logging), except that the
+clock starts at a working-day morning (see ``bench.common.ShiftedClock``) and the outbox pacing
+is off (the fake server's flood control is off for this part too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import TOKEN, WEBHOOK_SECRET, ShiftedClock  # noqa: E402
+
+ALLOWED = ["message", "callback_query", "my_chat_member"]
+
+
+class Notifier:
+    def __init__(self, port: int) -> None:
+        self.address = ("127.0.0.1", port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+
+    def done(self, update_id: int, started: float) -> None:
+        try:
+            self.sock.sendto(f"{update_id} {started:.6f} {time.monotonic():.6f}".encode(), self.address)
+        except OSError:
+            pass
+
+
+def wrap_aiogram(dispatcher: Any, notifier: Notifier) -> None:
+    """Time ``Dispatcher.feed_update``: polling (``_process_update``) and the webhook
+    (``_feed_webhook_update``) both go through it, outer middlewares included."""
+    original = dispatcher.feed_update
+
+    async def feed_update(bot: Any, update: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
+        try:
+            return await original(bot, update, **kwargs)
+        finally:
+            notifier.done(update.update_id, started)
+
+    dispatcher.feed_update = feed_update
+
+
+def pin_response_types() -> int:
+    """Experiment (``--experiment pin-responses``), not the bot's code: hold a strong reference
+    to ``aiogram.methods.base.Response[T]`` for every Bot API method. aiogram builds
+    ``Response[method.__returning__]`` for every answer (``BaseSession.check_response``);
+    pydantic caches parametrised generic models only weakly, so once the garbage collector has
+    freed the class it is built again - 2-11 ms of CPU per API call."""
+    from aiogram import methods
+    from aiogram.methods.base import Response
+
+    pinned = []
+    for name in methods.__all__:
+        method = getattr(methods, name)
+        returning = getattr(method, "__returning__", None)
+        if returning is None or isinstance(returning, property):
+            continue
+        try:
+            pinned.append(Response[returning])  # type: ignore[valid-type]
+        except Exception:  # noqa: BLE001 - a method this aiogram cannot parametrise
+            continue
+    _PINNED.extend(pinned)
+    return len(pinned)
+
+
+_PINNED: list[Any] = []
+
+
+def logging_setup() -> None:
+    # As ``frontdoor run`` does (LOG_LEVEL=INFO by default); stderr goes to a file.
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# ---- Frontdoor -----------------------------------------------------------------------------
+async def frontdoor(args: argparse.Namespace) -> None:
+    from bot.app import build_app, run
+    from bot.config import Settings
+
+    values: dict[str, Any] = {
+        "bot_token": TOKEN,
+        "bot_api_url": args.api,
+        "database_url": args.db,
+        "web_host": "127.0.0.1",
+        "web_port": args.port,
+        "send_private_interval": 0.0,
+        "send_group_interval": 0.0,
+        "send_global_per_second": 0.0,
+    }
+    if args.mode == "webhook":
+        values["webhook_url"] = f"http://127.0.0.1:{args.port}"
+        values["webhook_secret"] = WEBHOOK_SECRET
+    if args.redis:
+        values["redis_url"] = args.redis
+        values["redis_prefix"] = f"fdbench{args.port}"
+    settings = Settings(_env_file=None, **values)
+    app = build_app(settings, clock=ShiftedClock())
+    wrap_aiogram(app.dispatcher, Notifier(args.notify))
+    await run(app, "all")
+
+
+# ---- aiogram echo --------------------------------------------------------------------------
+async def aiogram_echo(args: argparse.Namespace) -> None:
+    from aiogram import Bot, Dispatcher
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.types import Message
+
+    dp = Dispatcher()
+
+    @dp.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "…")
+
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(args.api)))
+    wrap_aiogram(dp, Notifier(args.notify))
+    if args.mode == "polling":
+        await bot.delete_webhook()
+        await dp.start_polling(bot, allowed_updates=ALLOWED)
+        return
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+    from aiohttp import web
+
+    app = web.Application()
+    SimpleRequestHandler(dp, bot, secret_token=WEBHOOK_SECRET, handle_in_background=False).register(
+        app, path="/telegram"
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", args.port).start()
+    await bot.set_webhook(
+        f"http://127.0.0.1:{args.port}/telegram", secret_token=WEBHOOK_SECRET, allowed_updates=ALLOWED
+    )
+    await asyncio.Event().wait()
+
+
+# ---- python-telegram-bot echo ----------------------------------------------------------------
+def ptb_echo(args: argparse.Namespace) -> None:
+    from telegram import Update
+    from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    notifier = Notifier(args.notify)
+
+    class TimedApplication(Application):  # type: ignore[type-arg]
+        async def process_update(self, update: object) -> None:
+            started = time.monotonic()
+            try:
+                await super().process_update(update)
+            finally:
+                if isinstance(update, Update):
+                    notifier.done(update.update_id, started)
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None and update.message is not None
+        await update.effective_chat.send_message(update.message.text or "…")
+
+    application = (
+        ApplicationBuilder()
+        .application_class(TimedApplication)
+        .token(TOKEN)
+        .base_url(f"{args.api}/bot")
+        .base_file_url(f"{args.api}/file/bot")
+        .concurrent_updates(True)
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.ALL, echo))
+    if args.mode == "polling":
+        application.run_polling(allowed_updates=ALLOWED, poll_interval=0.0, timeout=10)
+    else:
+        application.run_webhook(
+            listen="127.0.0.1",
+            port=args.port,
+            url_path="telegram",
+            secret_token=WEBHOOK_SECRET,
+            webhook_url=f"http://127.0.0.1:{args.port}/telegram",
+            allowed_updates=ALLOWED,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("bot", choices=["frontdoor", "aiogram-echo", "ptb-echo"])
+    parser.add_argument("--api", required=True)
+    parser.add_argument("--mode", choices=["polling", "webhook"], default="polling")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--notify", type=int, required=True)
+    parser.add_argument("--db")
+    parser.add_argument("--redis")
+    parser.add_argument("--experiment", action="append", default=[],
+                        help="pin-responses: validate a proposed fix (see pin_response_types)")
+    args = parser.parse_args()
+    logging_setup()
+    if "pin-responses" in args.experiment:
+        logging.getLogger("bench").info("pinned %d Response[T] classes", pin_response_types())
+    if args.bot == "frontdoor":
+        asyncio.run(frontdoor(args))
+    elif args.bot == "aiogram-echo":
+        asyncio.run(aiogram_echo(args))
+    else:
+        ptb_echo(args)
+
+
+if __name__ == "__main__":
+    main()
