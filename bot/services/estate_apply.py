@@ -276,26 +276,29 @@ class EstateApplier(Service):
         flats: dict[tuple[str, str], Flat],
         report: ApplyReport,
     ) -> None:
+        """Reported as counts only: the report is logged, and residents' names stay out of logs."""
         existing = {r.phone: r for r in await _all(session, RegistryEntry, estate.id)}
+        added = changed = removed = 0
         for item in spec.residents:
             flat = flats[(item.building, item.flat)]
             entry = existing.get(item.phone)
             if entry is None:
-                entry = RegistryEntry(
-                    estate_id=estate.id, name=item.name, phone=item.phone, flat_id=flat.id
+                session.add(
+                    RegistryEntry(estate_id=estate.id, name=item.name, phone=item.phone, flat_id=flat.id)
                 )
-                session.add(entry)
-                existing[item.phone] = entry
-                report.note(f"resident {item.name}: registered")
+                added += 1
                 continue
-            _assign(
-                entry, report, f"resident {item.name}", name=item.name, flat_id=flat.id, active=True
-            )
+            if (entry.name, entry.flat_id, entry.active) != (item.name, flat.id, True):
+                entry.name, entry.flat_id, entry.active = item.name, flat.id, True
+                changed += 1
         keep = {r.phone for r in spec.residents}
         for entry in existing.values():
             if entry.phone not in keep and entry.active:
                 entry.active = False
-                report.note(f"resident {entry.name}: removed from the registry")
+                removed += 1
+        for count, what in ((added, "added"), (changed, "changed"), (removed, "removed")):
+            if count:
+                report.note(f"registry: {count} residents {what}")
 
 
 async def _all(session: AsyncSession, model: Any, estate_id: int) -> list[Any]:
