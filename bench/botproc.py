@@ -116,8 +116,23 @@ async def frontdoor(args: argparse.Namespace) -> None:
         values["redis_url"] = args.redis
         values["redis_prefix"] = f"fdbench{args.port}"
     settings = Settings(_env_file=None, **values)
-    app = build_app(settings, clock=ShiftedClock())
+    engine = None
+    if "sqlite-one-connection" in args.experiment and args.db.startswith("sqlite"):
+        # Experiment: one pooled connection, so transactions queue in asyncio for the pool
+        # instead of sleeping in SQLite's busy handler for the write lock.
+        from storage.engine import make_engine
+
+        engine = make_engine(args.db, pool_size=1, max_overflow=0, pool_timeout=60)
+    app = build_app(settings, clock=ShiftedClock(), engine=engine)
     wrap_aiogram(app.dispatcher, Notifier(args.notify))
+    if "polling-limit" in args.experiment:
+        # Experiment: at most 32 updates in handling at once (aiogram's tasks_concurrency_limit);
+        # the rest wait in Telegram's queue instead of as tasks competing for the database.
+        import functools
+
+        app.dispatcher.start_polling = functools.partial(  # type: ignore[method-assign]
+            app.dispatcher.start_polling, tasks_concurrency_limit=32
+        )
     await run(app, "all")
 
 
@@ -209,7 +224,8 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--redis")
     parser.add_argument("--experiment", action="append", default=[],
-                        help="pin-responses: validate a proposed fix (see pin_response_types)")
+                        help="validate a proposed fix: pin-responses (see pin_response_types), "
+                        "sqlite-one-connection, polling-limit")
     args = parser.parse_args()
     logging_setup()
     if "pin-responses" in args.experiment:

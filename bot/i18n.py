@@ -13,6 +13,8 @@ from babel.messages.pofile import read_po
 LOCALES = ("en", "zh_Hans", "zh_Hant", "ru")
 DEFAULT_LOCALE = "en"
 DOMAIN = "messages"
+
+
 def _locales_dir() -> Path:
     """Beside the code in a checkout; in the working directory for an installed package."""
     beside = Path(__file__).resolve().parent.parent / "locales"

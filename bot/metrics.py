@@ -4,7 +4,6 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-
 if TYPE_CHECKING:
     from bot.services.clock import SweepReport
 

@@ -9,8 +9,8 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
 
 from bot.services import Services
 from bot.services.announcements import Draft
@@ -26,9 +26,13 @@ router.message.filter(F.chat.type == "private")
 def _draft(data: dict[str, Any]) -> Draft:
     send_at = datetime.fromisoformat(data["send_at"]) if data.get("send_at") else None
     return Draft(
-        audience=data.get("audience", "all"), building_ids=list(data.get("buildings", [])),
-        flats=list(data.get("flats", [])), text=data.get("text", ""), photo=data.get("photo"),
-        urgent=bool(data.get("urgent")), send_at=send_at,
+        audience=data.get("audience", "all"),
+        building_ids=list(data.get("buildings", [])),
+        flats=list(data.get("flats", [])),
+        text=data.get("text", ""),
+        photo=data.get("photo"),
+        urgent=bool(data.get("urgent")),
+        send_at=send_at,
     )
 
 
@@ -41,12 +45,22 @@ async def start(message: Message, state: FSMContext, services: Services) -> None
     await state.set_state(Announce.audience)
     await message.answer(
         _("📣 Who should receive the announcement?"),
-        reply_markup=keyboards.choices("ann_aud", [("all", _("All residents")), ("buildings", _("Chosen buildings")), ("flats", _("Chosen flats"))], 1),
+        reply_markup=keyboards.choices(
+            "ann_aud",
+            [
+                ("all", _("All residents")),
+                ("buildings", _("Chosen buildings")),
+                ("flats", _("Chosen flats")),
+            ],
+            1,
+        ),
     )
 
 
 @router.callback_query(Announce.audience, Pick.filter(F.field == "ann_aud"))
-async def audience(query: CallbackQuery, callback_data: Pick, state: FSMContext, services: Services) -> None:
+async def audience(
+    query: CallbackQuery, callback_data: Pick, state: FSMContext, services: Services
+) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
         return
@@ -60,7 +74,9 @@ async def audience(query: CallbackQuery, callback_data: Pick, state: FSMContext,
         )
     elif callback_data.value == "flats":
         await state.set_state(Announce.flats)
-        await query.message.answer(_("Type the flats as building-flat, separated by commas, e.g. A-101, B-5:"))
+        await query.message.answer(
+            _("Type the flats as building-flat, separated by commas, e.g. A-101, B-5:")
+        )
     else:
         await _ask_text(query.message, state)
 
@@ -86,7 +102,11 @@ async def flats(message: Message, state: FSMContext, services: Services) -> None
     assert message.from_user is not None and message.text is not None
     known, unknown = await services.announcements.resolve_flats(message.from_user.id, message.text)
     if unknown or not known:
-        await message.answer(_("Unknown flats: {flats}. Please type them again.").format(flats=h(", ".join(unknown) or "—")))
+        await message.answer(
+            _("Unknown flats: {flats}. Please type them again.").format(
+                flats=h(", ".join(unknown) or "—")
+            )
+        )
         return
     await state.update_data(flats=known)
     await _ask_text(message, state)
@@ -107,7 +127,9 @@ async def text(message: Message, state: FSMContext) -> None:
     await state.set_state(Announce.urgency)
     await message.answer(
         _("Urgent (sent at once, even in quiet hours) or routine (respects quiet hours)?"),
-        reply_markup=keyboards.choices("ann_urg", [("urgent", _("🚨 Urgent")), ("routine", _("Routine"))]),
+        reply_markup=keyboards.choices(
+            "ann_urg", [("urgent", _("🚨 Urgent")), ("routine", _("Routine"))]
+        ),
     )
 
 
@@ -119,12 +141,16 @@ async def urgency(query: CallbackQuery, callback_data: Pick, state: FSMContext) 
     if isinstance(query.message, Message):
         await query.message.answer(
             _("Send it now or at a set time?"),
-            reply_markup=keyboards.choices("ann_when", [("now", _("Now")), ("later", _("At a set time"))]),
+            reply_markup=keyboards.choices(
+                "ann_when", [("now", _("Now")), ("later", _("At a set time"))]
+            ),
         )
 
 
 @router.callback_query(Announce.when, Pick.filter(F.field == "ann_when"))
-async def when(query: CallbackQuery, callback_data: Pick, state: FSMContext, services: Services) -> None:
+async def when(
+    query: CallbackQuery, callback_data: Pick, state: FSMContext, services: Services
+) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
         return
@@ -140,7 +166,9 @@ async def when_time(message: Message, state: FSMContext, services: Services) -> 
     assert message.from_user is not None and message.text is not None
     tz = await services.announcements.timezone(message.from_user.id)
     try:
-        moment = datetime.strptime(message.text.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(tz))
+        moment = datetime.strptime(message.text.strip(), "%Y-%m-%d %H:%M").replace(
+            tzinfo=ZoneInfo(tz)
+        )
     except ValueError:
         await message.answer(_("Please type it as YYYY-MM-DD HH:MM."))
         return
@@ -154,13 +182,19 @@ async def _preview(message: Message, state: FSMContext, services: Services, user
     await state.set_state(Announce.preview)
     kind = _("🚨 Urgent") if data.get("urgent") else _("Routine")
     await message.answer(
-        _("<b>Preview</b> ({kind}, {count} residents):").format(kind=kind, count=count) + "\n\n" + h(data.get("text", "")),
-        reply_markup=keyboards.choices("ann_go", [("send", _("📣 Send")), ("cancel", _("✖️ Cancel"))]),
+        _("<b>Preview</b> ({kind}, {count} residents):").format(kind=kind, count=count)
+        + "\n\n"
+        + h(data.get("text", "")),
+        reply_markup=keyboards.choices(
+            "ann_go", [("send", _("📣 Send")), ("cancel", _("✖️ Cancel"))]
+        ),
     )
 
 
 @router.callback_query(Announce.preview, Pick.filter(F.field == "ann_go"))
-async def send(query: CallbackQuery, callback_data: Pick, state: FSMContext, services: Services) -> None:
+async def send(
+    query: CallbackQuery, callback_data: Pick, state: FSMContext, services: Services
+) -> None:
     data = await state.get_data()
     await state.clear()
     await query.answer()
@@ -169,12 +203,16 @@ async def send(query: CallbackQuery, callback_data: Pick, state: FSMContext, ser
     if callback_data.value != "send":
         await query.message.answer(_("Cancelled. Nothing was sent."))
         return
-    queued = await services.announcements.queue(query.from_user.id, query.message.chat.id, _draft(data))
+    queued = await services.announcements.queue(
+        query.from_user.id, query.message.chat.id, _draft(data)
+    )
     if not queued.ok:
         await query.message.answer(_("Only a manager can do that."))
         return
     await query.message.answer(
-        _("Queued for {count} residents. You will get a delivery report when it is done.").format(count=queued.recipients)
+        _("Queued for {count} residents. You will get a delivery report when it is done.").format(
+            count=queued.recipients
+        )
     )
 
 
@@ -190,4 +228,6 @@ async def buttons_expected(message: Message) -> None:
 @router.message(Command("notices"))
 async def notices(message: Message, services: Services) -> None:
     assert message.from_user is not None
-    await message.answer(await services.announcements.recent_for(message.from_user.id, get_i18n().current_locale))
+    await message.answer(
+        await services.announcements.recent_for(message.from_user.id, get_i18n().current_locale)
+    )

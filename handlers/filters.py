@@ -22,7 +22,8 @@ class MenuButton(Filter):
             return False
         i18n = get_i18n()
         return any(
-            message.text == keyboards.menu_labels(_bound(i18n, locale))[self.key] for locale in LOCALES
+            message.text == keyboards.menu_labels(_bound(i18n, locale))[self.key]
+            for locale in LOCALES
         )
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+
 from storage.migrate import upgrade_engine
 from storage.models import Base
 from tests.conftest import database_url, drop_isolated, isolated_engine

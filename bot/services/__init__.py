@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from bot.services.base import ServiceDeps
 from bot.services.announcements import AnnouncementService
+from bot.services.base import ServiceDeps
 from bot.services.clock import ClockService
 from bot.services.console import ConsoleService
 from bot.services.digests import DigestService

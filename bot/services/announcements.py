@@ -85,7 +85,8 @@ class AnnouncementService(Service):
             staff = await repo.staff_by_telegram(session, telegram_id)
             if staff is None:
                 return [], []
-            known, unknown = [], []
+            known: list[str] = []
+            unknown: list[str] = []
             for raw in [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]:
                 code, _, label = raw.partition("-")
                 flat = await session.scalar(

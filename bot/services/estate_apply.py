@@ -284,7 +284,9 @@ class EstateApplier(Service):
             entry = existing.get(item.phone)
             if entry is None:
                 session.add(
-                    RegistryEntry(estate_id=estate.id, name=item.name, phone=item.phone, flat_id=flat.id)
+                    RegistryEntry(
+                        estate_id=estate.id, name=item.name, phone=item.phone, flat_id=flat.id
+                    )
                 )
                 added += 1
                 continue

@@ -366,7 +366,13 @@ async def complaint_figures(
 # ---- drawing -------------------------------------------------------------------------------
 # Chinese labels need a CJK font on the host (e.g. Debian's fonts-noto-cjk); matplotlib falls
 # back through this list, glyph by glyph, and uses DejaVu Sans for everything else.
-FONT_FAMILIES = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK TC", "WenQuanYi Zen Hei", "Droid Sans Fallback"]
+FONT_FAMILIES = [
+    "DejaVu Sans",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+]
 
 
 def _figure(title: str, wide: bool = True) -> tuple[Any, Any]:
@@ -377,7 +383,9 @@ def _figure(title: str, wide: bool = True) -> tuple[Any, Any]:
     from matplotlib.figure import Figure
 
     matplotlib.rcParams["font.family"] = FONT_FAMILIES
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # missing fallbacks are fine
+    logging.getLogger("matplotlib.font_manager").setLevel(
+        logging.ERROR
+    )  # missing fallbacks are fine
 
     figure = Figure(figsize=(11, 5.5) if wide else (9, 6), dpi=110)
     FigureCanvasAgg(figure)

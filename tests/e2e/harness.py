@@ -99,7 +99,7 @@ class Stack:
     def card(self, chat_id: int, number: str) -> StoredMessage:
         """The department card of a request: the bot message whose heading names it."""
         for message in self.tg.bot_messages(chat_id):
-            if number in "\n".join(message.content.split("\n")[:2]) and message.reply_markup is not None or (
+            if (number in "\n".join(message.content.split("\n")[:2]) and message.reply_markup is not None) or (
                 number in "\n".join(message.content.split("\n")[:2]) and "Status:" in message.content
             ):
                 return message
@@ -136,8 +136,8 @@ class Stack:
 
     async def file_quick(self, resident: Person, description: str) -> str:
         """A leaking-tap repair filed through the service (for tests about what comes after)."""
-        from bot.services.tickets import Draft
         from bot.domain.kinds import TicketKind
+        from bot.services.tickets import Draft
 
         categories = await self.app.services.tickets.categories_for(resident.id, TicketKind.REPAIR, "en")
         leak = next(c for c in categories if c.label == "Leaking tap")

@@ -61,8 +61,8 @@ def _deliveries(tg: FakeTelegram) -> Counter[int]:
     return Counter(m.chat_id for chat in range(5000, 5000 + RESIDENTS) for m in tg.bot_messages(chat) if TEXT in m.content)
 
 
-async def _wait(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
+async def _wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
             return True

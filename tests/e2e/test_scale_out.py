@@ -115,8 +115,8 @@ async def _healthy(port: int, deadline: float) -> None:
     raise AssertionError(f"process on port {port} never became healthy")
 
 
-async def _until(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
+async def _until(condition, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
             return
