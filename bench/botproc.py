@@ -230,12 +230,15 @@ def main() -> None:
     logging_setup()
     if "pin-responses" in args.experiment:
         logging.getLogger("bench").info("pinned %d Response[T] classes", pin_response_types())
-    if args.bot == "frontdoor":
-        asyncio.run(frontdoor(args))
-    elif args.bot == "aiogram-echo":
-        asyncio.run(aiogram_echo(args))
-    else:
-        ptb_echo(args)
+    try:
+        if args.bot == "frontdoor":
+            asyncio.run(frontdoor(args))
+        elif args.bot == "aiogram-echo":
+            asyncio.run(aiogram_echo(args))
+        else:
+            ptb_echo(args)
+    except KeyboardInterrupt:  # the benchmark stops bots with SIGINT
+        pass
 
 
 if __name__ == "__main__":

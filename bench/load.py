@@ -39,6 +39,7 @@ from tests.fakeapi.server import FakeTelegram
 from tests.fakeapi.state import StoredMessage
 
 MY_LABEL = "📋 My requests"
+WEBHOOK_MAX_CONNECTIONS = 40  # Telegram's default for setWebhook
 DESCRIPTIONS = [
     "The kitchen tap drips all night",
     "Bathroom light flickers & buzzes <loudly>",
@@ -85,6 +86,13 @@ class PhaseResult:
     system_cpu: float = 0.0  # share of the whole machine (all cores)
     api_errors: Counter[str] = field(default_factory=Counter)
     script_errors: int = 0
+    started: float = 0.0
+
+    @property
+    def handled_in_window(self) -> float:
+        """Updates per second whose handling finished within the phase's window."""
+        end = self.started + self.duration
+        return sum(1 for s in self.samples if s.done and s.t_out <= end) / self.duration
 
     @property
     def completed(self) -> list[Sample]:
@@ -142,6 +150,23 @@ class BotProcess:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+    def error_excerpt(self, limit: int = 3) -> list[str]:
+        """The first distinct ERROR lines (and exception lines) of the bot's log."""
+        try:
+            lines = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        found: list[str] = []
+        for index, line in enumerate(lines):
+            if " ERROR " in line:
+                cause = next((l for l in lines[index + 1 : index + 80] if l and not l.startswith((" ", "Traceback", "\t"))), "")
+                entry = f"{line.split(' ERROR ', 1)[1][:160]} → {cause[:200]}"
+                if entry not in found:
+                    found.append(entry)
+            if len(found) >= limit:
+                break
+        return found
 
     def errors_logged(self) -> int:
         try:
@@ -328,6 +353,7 @@ class Driver:
         self.port = 0
         self.webhook_failures = 0
         self._posts: set[asyncio.Task[Any]] = set()
+        self._connections = asyncio.Semaphore(WEBHOOK_MAX_CONNECTIONS)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -363,7 +389,10 @@ class Driver:
         return sample, future
 
     async def _post(self, update: dict[str, Any]) -> None:
-        status = await self.tg.deliver_webhook(update, request_timeout=60)
+        # Like Telegram: at most ``max_connections`` (default 40) webhook requests at once;
+        # the rest wait on Telegram's side (and that wait counts in their latency).
+        async with self._connections:
+            status = await self.tg.deliver_webhook(update, request_timeout=60)
         if status != 200:
             self.webhook_failures += 1
 
@@ -451,7 +480,8 @@ class Driver:
             waiters.append(asyncio.create_task(wait(actor, future)))
         await asyncio.gather(*waiters)
         result = PhaseResult(name, duration, samples, offered_rate=len(samples) / duration,
-                             lost=lost, skipped=skipped, script_errors=work.script_errors)
+                             lost=lost, skipped=skipped, script_errors=work.script_errors,
+                             started=started)
         return result
 
 

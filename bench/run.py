@@ -106,6 +106,8 @@ async def part_updates(opts: Options, workdir: Path) -> list[Any]:
         config.rate = opts.rate
         config.residents = opts.residents
         config.profile = opts.profile and config.bot == "frontdoor"
+        if config.bot == "frontdoor":
+            config.ladder = (10.0, 25.0)
         print(f"… {config.label}", flush=True)
         started = time.perf_counter()
         result = await run_scenario(config, workdir)
@@ -178,7 +180,7 @@ def updates_section(report: Report, results: list[Any], opts: Options) -> list[t
         f"{opts.rate:.0f}/s for {opts.duration:.0f} s, whatever the bot does (open loop; updates "
         "not handled within 30 s count as lost).",
         "",
-        "| bot | sustained updates/s | p50 / p99 at saturation | offered → handled/s | p50 | p99 | in-bot p99 | bot CPU (sat / offered) | other load | RSS after | vs targets |",
+        "| bot | sustained updates/s | p50 / p99 at saturation | offered → handled/s | p50 | p99 | in-bot p99 | CPU bot / driver (sat; offered) | other load | RSS after | vs targets |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     )
     for r in results:
@@ -187,7 +189,7 @@ def updates_section(report: Report, results: list[Any], opts: Options) -> list[t
             report.add(f"| {c.label} | FAILED: {r.failed} | | | | | | | | | |")
             continue
         s, f = r.saturation, r.fixed
-        handled = len(f.completed) / f.duration
+        handled = f.handled_in_window
         notes = []
         if c.bot == "frontdoor":
             p99_ok = f.p(99) < TARGET_P99 and f.lost == 0
@@ -216,18 +218,30 @@ def updates_section(report: Report, results: list[Any], opts: Options) -> list[t
         report.add(
             f"| {c.label} | {s.throughput:.0f} | {ms(s.p(50))} / {ms(s.p(99))} | "
             f"{f.offered_rate or 0:.0f} → {handled:.0f}{f' (lost {f.lost})' if f.lost else ''} | "
-            f"{ms(f.p(50))} | {ms(f.p(99))} | {ms(f.p(99, True))} | {s.bot_cpu:.0%} / {f.bot_cpu:.0%} | "
+            f"{ms(f.p(50))} | {ms(f.p(99))} | {ms(f.p(99, True))} | "
+            f"{s.bot_cpu:.0%} / {s.driver_cpu:.0%}; {f.bot_cpu:.0%} / {f.driver_cpu:.0%} | "
             f"{other:.2f} cores | {r.rss_mb:.0f} MB | {'; '.join(notes) or 'reference'} |"
         )
     report.add(
         "",
-        "*bot CPU* is the bot process's CPU time over wall time (100% = one core). *other load* = "
+        "*handled/s* counts updates whose handling finished inside the phase's window. *CPU* is a "
+        "process's CPU time over wall time (100% = one core); *driver* = the benchmark process "
+        "(fake Bot API server + simulated people). *other load* = "
         "CPU used on the machine during the offered-load phase by anything but the bot and the "
         "benchmark process (PostgreSQL's backends count here), in cores out of "
         f"{psutil.cpu_count()}.",
         "",
     )
     frontdoor = [r for r in results if r.config.bot == "frontdoor" and r.saturation is not None]
+    if any(r.ladder for r in frontdoor):
+        report.add("Frontdoor at lower offered rates (Poisson, same mix), to show where p99 stands:", "",
+                   "| scenario | offered/s | handled/s | p50 | p99 | in-bot p99 | bot CPU |",
+                   "|---|---|---|---|---|---|---|")
+        for r in frontdoor:
+            for step in r.ladder + ([r.fixed] if r.fixed else []):
+                report.add(f"| {r.config.label} | {step.offered_rate or 0:.0f} | {step.handled_in_window:.0f} | "
+                           f"{ms(step.p(50))} | {ms(step.p(99))} | {ms(step.p(99, True))} | {step.bot_cpu:.0%} |")
+        report.add("")
     if frontdoor:
         report.add("Frontdoor's latency by update type (offered load phase):", "",
                    "| scenario | update | n | p50 | p99 | max |", "|---|---|---|---|---|---|")
@@ -242,11 +256,23 @@ def updates_section(report: Report, results: list[Any], opts: Options) -> list[t
                 if phase is not None and phase.api_errors:
                     problems.append(f"- {r.config.label}, {phase.name}: Bot API errors {dict(phase.api_errors.most_common(4))}")
             if r.errors_logged:
-                problems.append(f"- {r.config.label}: {r.errors_logged} ERROR lines / tracebacks in the bot's log")
+                problems.append(f"- {r.config.label}: {r.errors_logged} ERROR lines / tracebacks in the bot's log (bench/logs/)")
+                problems += [f"  - `{line}`" for line in r.error_excerpt]
             if r.webhook_failures:
                 problems.append(f"- {r.config.label}: {r.webhook_failures} webhook deliveries not answered 200")
         if problems:
             report.add("Problems seen during the runs:", "", *problems, "")
+        from bench.updates_bench import by_package
+
+        for r in frontdoor:
+            if r.profile is None or not r.profile.exists():
+                continue
+            report.add(f"CPU profile of {r.config.label} at saturation (py-spy, samples holding the "
+                       f"GIL, by the package of the innermost frame; `{r.profile.relative_to(ROOT)}`):", "",
+                       "| package | share |", "|---|---|")
+            for name, share in by_package(r.profile)[:10]:
+                report.add(f"| {name} | {share:.1%} |")
+            report.add("")
     return summary
 
 

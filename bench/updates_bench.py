@@ -57,6 +57,7 @@ class ScenarioConfig:
     rate: float = 200.0
     staff_share: float = 0.10
     profile: bool = False
+    ladder: tuple[float, ...] = ()  # extra, lower offered rates (Frontdoor): where p99 stands
 
 
 @dataclass
@@ -64,9 +65,11 @@ class ScenarioResult:
     config: ScenarioConfig
     saturation: PhaseResult | None = None
     fixed: PhaseResult | None = None
+    ladder: list[PhaseResult] = field(default_factory=list)
     rss_mb: float = float("nan")
     rss_start_mb: float = float("nan")
     errors_logged: int = 0
+    error_excerpt: list[str] = field(default_factory=list)
     updates_handled: int = 0
     webhook_failures: int = 0
     setup_seconds: float = 0.0
@@ -149,7 +152,9 @@ async def run_scenario(config: ScenarioConfig, workdir: Path) -> ScenarioResult:
     driver = Driver(tg, config.mode)
     await driver.start()
     work = Workload(tg, config.active, echo=not frontdoor, staff_share=config.staff_share)
-    log = workdir / f"{config.label.replace(' ', '_').replace('/', '-')}.log"
+    logs = BENCH / "logs"
+    logs.mkdir(exist_ok=True)
+    log = logs / f"{config.label.lower().replace(' ', '-').replace(',', '').replace('+', 'and')}.log"
     bot = BotProcess(config.bot, tg.base_url, config.mode, driver.port, log, db=db_url,
                      redis=REDIS_URL if config.redis else None)
     try:
@@ -173,6 +178,13 @@ async def run_scenario(config: ScenarioConfig, workdir: Path) -> ScenarioResult:
         result.saturation = saturation
         tg.clear_calls()
 
+        for rate in config.ladder:
+            before = meter.snapshot()
+            step = await driver.open_loop(work, rate, config.duration, f"{rate:.0f}/s")
+            CpuMeter.apply(step, before, meter.snapshot())
+            result.ladder.append(step)
+            await settle(driver, 1.0)
+        tg.clear_calls()
         work.script_errors = 0
         before = meter.snapshot()
         fixed = await driver.open_loop(work, config.rate, config.duration, f"{config.rate:.0f}/s")
@@ -188,6 +200,7 @@ async def run_scenario(config: ScenarioConfig, workdir: Path) -> ScenarioResult:
     finally:
         await bot.stop()
         result.errors_logged = bot.errors_logged()
+        result.error_excerpt = bot.error_excerpt()
         driver.close()
         await tg.stop()
         if config.database == "postgres":
@@ -248,6 +261,37 @@ def top_frames(collapsed: Path, limit: int = 15) -> list[tuple[str, float, float
     return [(name, n / total, inclusive.get(name, 0) / total) for name, n in ranked]
 
 
+STDLIB = {"asyncio", "logging", "concurrent", "json", "selectors", "threading", "typing",
+          "functools", "copy", "enum", "re", "urllib", "contextlib", "weakref", "socket", "http",
+          "dataclasses", "datetime", "zoneinfo", "gettext", "queue", "warnings"}
+
+
+def by_package(collapsed: Path) -> list[tuple[str, float]]:
+    """Share of samples by the package of the innermost frame (the GIL profile: CPU)."""
+    import re
+
+    counts: dict[str, int] = {}
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        total += count
+        if "__class_getitem__ (pydantic" in stack:
+            name = "pydantic: rebuilding Response[T] (aiogram check_response)"
+        else:
+            where = stack.split(";")[-1].rsplit("(", 1)[-1]
+            match = re.match(r"([\w\-.]+)[/:]", where)
+            top = match.group(1) if match else where
+            top = top.removesuffix(".py")
+            name = f"stdlib {top}" if top in STDLIB else top
+            if name in ("bot", "handlers", "storage", "schedules"):
+                name = "Frontdoor (bot/, handlers/, storage/)"
+        counts[name] = counts.get(name, 0) + count
+    return [(name, n / total) for name, n in sorted(counts.items(), key=lambda i: -i[1])] if total else []
+
+
 def _short(frame: str) -> str:
     # "function (path/to/file.py:123)" -> "function (file.py)"
     name, _, where = frame.partition(" (")
@@ -285,7 +329,7 @@ async def main_cli() -> None:  # a single scenario, for ad-hoc runs
 def print_result(result: ScenarioResult) -> None:
     print(f"== {result.config.label}: setup {result.setup_seconds:.1f}s  rss {result.rss_start_mb:.0f}->{result.rss_mb:.0f} MB"
           f"  errors logged {result.errors_logged}  failed={result.failed}")
-    for phase in (result.saturation, result.fixed):
+    for phase in (result.saturation, *result.ladder, result.fixed):
         if phase is None:
             continue
         print(f"  {phase.name}: {phase.throughput:.0f}/s over {phase.duration:.1f}s (offered {phase.offered_rate}) "

@@ -21,8 +21,8 @@ def local_time(moment: datetime | None, tz: str) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    """Shorten plain text (before escaping) to ``limit`` characters with an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Shorten plain text (before escaping) to ``limit`` UTF-16 units, as Telegram counts."""
+    return clip_units(text, limit)
 
 
 def utf16_len(text: str) -> int:

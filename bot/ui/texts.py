@@ -9,12 +9,13 @@ from datetime import datetime
 from bot.domain.kinds import Hazard, TicketKind
 from bot.domain.lifecycle import Status
 from bot.i18n import Gettext
-from bot.ui.format import clip, h, local_time
+from bot.ui.format import clip, h, html_to_plain, local_time, utf16_len
 from bot.ui.labels import event_label, kind_label, status_label
 from storage.models import Category, Ticket, TicketEvent
 
 DESCRIPTION_LIMIT = 2000
 MAX_PHOTOS = 5
+HISTORY_BUDGET = 4000  # UTF-16 units for a request's details, under Telegram's 4,096
 
 
 def where_line(_: Gettext, ticket: Ticket) -> str:
@@ -87,7 +88,7 @@ def summary(
         lines.append(where)
     if emergency:
         lines.append(_("🚨 Emergency"))
-    lines.append(_("Description: {text}").format(text=h(description)))
+    lines.append(_("Description: {text}").format(text=h(clip(description, 2500))))
     lines.append(_("Photos: {count}").format(count=photos))
     return "\n".join(lines)
 
@@ -109,7 +110,7 @@ def card(_: Gettext, ticket: Ticket, locale: str, tz: str, unreachable: bool) ->
     if ticket.resolve_due_at is not None and Status(ticket.status).is_open:
         lines.append(_("Resolve by: {time}").format(time=local_time(ticket.resolve_due_at, tz)))
     lines.append("")
-    lines.append(h(clip(ticket.description, 2500)) or _("(no description yet)"))
+    lines.append(h(clip(ticket.description, 2000)) or _("(no description yet)"))
     lines.append("")
     lines.append(
         _("📷 Photos: {photos} · 💬 Messages: {messages}").format(
@@ -140,7 +141,7 @@ def claimant_details(
             _("Phone: {phone}").format(phone=h(phone)),
             where_line(_, ticket),
             "",
-            h(clip(ticket.description, 3000)),
+            h(clip(ticket.description, 2500)),
         ]
     )
 
@@ -148,7 +149,7 @@ def claimant_details(
 def ticket_notice(_: Gettext, event: str, ticket: Ticket, actor_name: str, note: str | None) -> str:
     number = f"<b>{ticket.number}</b>"
     name = h(actor_name)
-    text = h(note or "")
+    text = h(clip(note or "", 3000))
     templates = {
         "claim": _("{number}: {name} has taken your request."),
         "assign": _("{number}: {name} has taken your request."),
@@ -173,12 +174,12 @@ def ticket_notice(_: Gettext, event: str, ticket: Ticket, actor_name: str, note:
 
 def relay_to_resident(_: Gettext, number: str, staff_name: str, text: str) -> str:
     return _("💬 {name} about <b>{number}</b>:").format(name=h(staff_name), number=number) + (
-        "\n" + h(text)
+        "\n" + h(clip(text, 3500))
     )
 
 
 def relay_to_group(_: Gettext, number: str, text: str) -> str:
-    return _("💬 Resident about <b>{number}</b>:").format(number=number) + "\n" + h(text)
+    return _("💬 Resident about <b>{number}</b>:").format(number=number) + "\n" + h(clip(text, 3500))
 
 
 def ticket_list_line(_: Gettext, ticket: Ticket, tz: str) -> str:
@@ -205,12 +206,18 @@ def ticket_details(
         "",
         _("<b>History</b>"),
     ]
-    for event in events:
+    history: list[str] = []
+    room = HISTORY_BUDGET - sum(utf16_len(html_to_plain(line)) + 1 for line in lines)
+    for event in reversed(events):  # newest first, until the message is full
         line = f"{local_time(event.at, tz)} — {event_label(_, event.event)}"
-        if event.note and event.event not in ("note",):
+        if event.note and event.event != "note":
             line += f": {h(clip(event.note, 200))}"
-        lines.append(line)
-    return "\n".join(lines)
+        room -= utf16_len(html_to_plain(line)) + 1
+        if room < 0:
+            history.append("…")
+            break
+        history.append(line)
+    return "\n".join(lines + list(reversed(history)))
 
 
 def category_button(category: Category, locale: str) -> str:
