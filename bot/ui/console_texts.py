@@ -109,6 +109,7 @@ def help_text(_: Gettext) -> str:
             _("/residents pending — verifications to approve; /residents find FLAT or PHONE"),
             _("/invite BUILDING FLAT|all — invitation QR codes"),
             _("/callbacks — calls owed to residents (private chat)"),
+            _("/announce — an announcement to residents (private chat)"),
             _(
                 "Periods: today, week, month, quarter, last-week, last-month, last-quarter, "
                 "YYYY-MM-DD..YYYY-MM-DD (estate time)."

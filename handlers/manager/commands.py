@@ -33,6 +33,8 @@ def resident_commands(_: Gettext) -> list[BotCommand]:
         BotCommand(command="language", description=_("Language")),
         BotCommand(command="help", description=_("Help")),
         BotCommand(command="cancel", description=_("Leave the current dialog")),
+        BotCommand(command="notices", description=_("Recent announcements")),
+        BotCommand(command="forget_me", description=_("Erase my personal data")),
         BotCommand(command="start", description=_("Connect to your flat")),
     ]
 
@@ -52,6 +54,7 @@ def manager_commands(_: Gettext) -> list[BotCommand]:
         BotCommand(command="residents", description=_("Verifications and residents")),
         BotCommand(command="invite", description=_("Invitation QR codes")),
         BotCommand(command="callbacks", description=_("Calls owed to residents")),
+        BotCommand(command="announce", description=_("Announce to residents")),
         BotCommand(command="help", description=_("Manager commands")),
     ]
 
