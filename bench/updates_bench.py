@@ -58,6 +58,7 @@ class ScenarioConfig:
     staff_share: float = 0.10
     profile: bool = False
     ladder: tuple[float, ...] = ()  # extra, lower offered rates (Frontdoor): where p99 stands
+    experiments: tuple[str, ...] = ()  # bench/botproc.py --experiment (proposed fixes)
 
 
 @dataclass
@@ -156,7 +157,7 @@ async def run_scenario(config: ScenarioConfig, workdir: Path) -> ScenarioResult:
     logs.mkdir(exist_ok=True)
     log = logs / f"{config.label.lower().replace(' ', '-').replace(',', '').replace('+', 'and')}.log"
     bot = BotProcess(config.bot, tg.base_url, config.mode, driver.port, log, db=db_url,
-                     redis=REDIS_URL if config.redis else None)
+                     redis=REDIS_URL if config.redis else None, experiments=config.experiments)
     try:
         await driver.wait_ready(bot)
         result.setup_seconds = time.perf_counter() - setup_started
@@ -315,10 +316,15 @@ async def main_cli() -> None:  # a single scenario, for ad-hoc runs
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--ladder", default="", help="extra offered rates, e.g. 10,25")
+    parser.add_argument("--experiment", action="append", default=[],
+                        help="a proposed fix applied from outside (see bench/botproc.py)")
     args = parser.parse_args()
     config = ScenarioConfig(f"{args.bot} {args.db} {args.mode}", args.bot, args.mode, args.db,
                             args.redis, residents=args.residents, duration=args.duration,
-                            concurrency=args.concurrency, rate=args.rate, profile=args.profile)
+                            concurrency=args.concurrency, rate=args.rate, profile=args.profile,
+                            ladder=tuple(float(x) for x in args.ladder.split(",") if x),
+                            experiments=tuple(args.experiment))
     with tempfile.TemporaryDirectory(prefix="fdbench-") as folder:
         result = await run_scenario(config, Path(folder))
         print_result(result)
