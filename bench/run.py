@@ -3,6 +3,7 @@
     python -m bench.run              # everything (~12 min on 2 cores); announcement to 3,000
     python -m bench.run --quick      # shorter phases, smaller tables (~5 min)
     python -m bench.run --full       # announcement to 10,000 residents (+4 min), sweep drained
+    python -m bench.run --announce 10000   # default suite, announcement to 10,000 (~14 min)
     python -m bench.run --only updates,sweep --profile
 
 Prints a Markdown report and writes it to ``bench/results.md``. Needs the ``bench`` extra
@@ -354,6 +355,7 @@ async def main_async(opts: Options) -> Report:
     started = time.perf_counter()
     report.add("# Frontdoor benchmarks", "",
                f"Command: `python -m bench.run{' --quick' if opts.quick else ''}{' --full' if opts.full else ''}"
+               f"{f' --announce {opts.announce_residents}' if opts.announce_residents not in (600, 3_000, 10_000) or (opts.announce_residents == 10_000 and not opts.full) else ''}"
                f"{' --redis' if opts.redis else ''}{' --profile' if opts.profile else ''}`", "")
     environment(report, opts, load_before)
     summary: list[tuple[str, str, str, str]] = []
@@ -403,6 +405,8 @@ def main() -> None:
     parser.add_argument("--only", default="updates,announce,stats,sweep")
     parser.add_argument("--profile", action="store_true", help="py-spy / pyinstrument profiles in bench/profiles")
     parser.add_argument("--redis", action="store_true", help="also PostgreSQL + webhook + Redis")
+    parser.add_argument("--announce", type=int, help="residents for the announcement (default 3,000; "
+                        "--full 10,000; --quick 600)")
     parser.add_argument("--output", type=Path, default=BENCH / "results.md")
     args = parser.parse_args()
     opts = Options(
@@ -410,7 +414,7 @@ def main() -> None:
         redis=args.redis,
         duration=5.0 if args.quick else 10.0,
         residents=100_000,
-        announce_residents=10_000 if args.full else (600 if args.quick else 3_000),
+        announce_residents=args.announce or (10_000 if args.full else (600 if args.quick else 3_000)),
         sweep_rows=200_000 if args.quick else 1_000_000,
         stats_rows=200_000 if args.quick else 1_000_000,
         rate=200.0,
