@@ -56,7 +56,8 @@ class AnnounceResult:
         return self.total_seconds / self.floor if self.floor else float("nan")
 
 
-async def run_announcement(residents: int, database: str = "sqlite", timeout: float | None = None) -> AnnounceResult:
+async def run_announcement(residents: int, database: str = "sqlite",
+                           limit: float | None = None) -> AnnounceResult:
     from sqlalchemy import func, select
 
     from bot.app import build_app
@@ -114,7 +115,7 @@ async def run_announcement(residents: int, database: str = "sqlite", timeout: fl
         result.queue_seconds = time.monotonic() - started
         if not queued.ok or queued.recipients != residents:
             raise RuntimeError(f"queue refused or short: {queued}")
-        limit = timeout if timeout is not None else residents / 30 * 3 + 60
+        limit = limit if limit is not None else residents / 30 * 3 + 60
         await asyncio.wait_for(app.sender.run_until_idle(), limit)
         result.total_seconds = (arrivals[-1] if arrivals else time.monotonic()) - started
         result.first_send_after = (arrivals[0] - started) if arrivals else float("nan")

@@ -80,7 +80,7 @@ def pin_response_types() -> int:
             continue
         try:
             pinned.append(Response[returning])  # type: ignore[valid-type]
-        except Exception:  # noqa: BLE001 - a method this aiogram cannot parametrise
+        except Exception:
             continue
     _PINNED.extend(pinned)
     return len(pinned)

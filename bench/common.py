@@ -228,7 +228,7 @@ async def _seed_history(connection: Any, dialect: str, ids: dict[str, Any], resi
     )
     # request i belongs to resident r = 1 + (i - 1) % residents; created over the last 60 days
     resident_of = f"(SELECT id FROM residents WHERE telegram_id = {RESIDENT_BASE} + 1 + (i - 1) % {residents})"
-    created = f"-86400 * 60 + (i * 37) % (86400 * 59)"
+    created = "-86400 * 60 + (i * 37) % (86400 * 59)"
     select = (
         f"SELECT {ids['estate']}, 'repair', i, {number}, {ids['leak']}, {ids['plumbing']}, "
         f"{resident_of}, {first} + ((1 + (i - 1) % {residents}) % {n}), "

@@ -160,7 +160,7 @@ class BotProcess:
         found: list[str] = []
         for index, line in enumerate(lines):
             if " ERROR " in line:
-                cause = next((l for l in lines[index + 1 : index + 80] if l and not l.startswith((" ", "Traceback", "\t"))), "")
+                cause = next((text for text in lines[index + 1 : index + 80] if text and not text.startswith((" ", "Traceback", "\t"))), "")
                 entry = f"{line.split(' ERROR ', 1)[1][:160]} → {cause[:200]}"
                 if entry not in found:
                     found.append(entry)
@@ -396,8 +396,8 @@ class Driver:
         if status != 200:
             self.webhook_failures += 1
 
-    async def wait_ready(self, bot: BotProcess, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_ready(self, bot: BotProcess, limit: float = 90) -> None:
+        deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             if not bot.alive():
                 raise RuntimeError(f"bot process exited:\n{bot.tail()}")
@@ -406,7 +406,7 @@ class Driver:
             if self.mode == "webhook" and self.tg.webhook.url:
                 return
             await asyncio.sleep(0.1)
-        raise RuntimeError(f"bot not ready after {timeout} s:\n{bot.tail()}")
+        raise RuntimeError(f"bot not ready after {limit} s:\n{bot.tail()}")
 
     # -- load shapes
     async def closed_loop(self, work: Workload, concurrency: int, duration: float,

@@ -75,7 +75,7 @@ def ticket_select(dialect: str, rows: int, due: int, ids: dict[str, Any], reside
     flats = ids["flats"]
     first_flat, n_flats = flats[0][0], len(flats)
     first_resident = ids["first_resident"]
-    created = f"-86400 * 365 + (i * 31) % (86400 * 364)"
+    created = "-86400 * 365 + (i * 31) % (86400 * 364)"
     is_due = f"i % {every} = 0 AND i / {every} <= {due}"
     other_open = f"i % {every} BETWEEN 1 AND 4"
     status = (

@@ -25,7 +25,6 @@ import psutil
 from bench.common import (
     BENCH,
     REDIS_URL,
-    RESIDENT_BASE,
     pg_drop,
     pg_recreate,
     prepare_database,
@@ -222,9 +221,9 @@ def _start_profiler(pid: int, config: ScenarioConfig, workdir: Path) -> tuple[su
     target = out / f"{name}.gil.collapsed.txt"
     common = [spy, "record", "--pid", str(pid), "--duration", str(int(config.duration)),
               "--rate", "200", "--nonblocking", "--format", "raw"]
-    proc = subprocess.Popen(common + ["--gil", "--output", str(target)],
+    proc = subprocess.Popen([*common, "--gil", "--output", str(target)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.Popen(common + ["--threads", "--idle", "--output", str(out / f"{name}.wall.collapsed.txt")],
+    subprocess.Popen([*common, "--threads", "--idle", "--output", str(out / f"{name}.wall.collapsed.txt")],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, target
 
