@@ -55,6 +55,7 @@ def update() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             catalog = Catalog(locale=locale, domain=DOMAIN, project="frontdoor")
         catalog.update(template, no_fuzzy_matching=True)
+        catalog.fuzzy = False  # Babel marks a new catalog's header fuzzy; ours are reviewed
         if locale == "en":
             for message in catalog:
                 if message.id and not message.string:

@@ -28,12 +28,6 @@ class Span:
     def delta(self) -> timedelta:
         return timedelta(seconds=self.seconds)
 
-    def half(self) -> "Span":
-        """Half of an elapsed span; half a working-day span is taken as half its hours."""
-        if self.is_working:
-            return Span(seconds=self.working_days * 86400 // 2)
-        return Span(seconds=self.seconds // 2)
-
     def __str__(self) -> str:
         if self.is_working:
             return f"{self.working_days}wd"

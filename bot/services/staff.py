@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.services.base import Service
 from bot.services.tickets import TicketService
 from storage import repo
-from storage.models import Department
+from storage.models import Department, Estate
 
 
 @dataclass
@@ -74,13 +74,13 @@ class StaffService(Service):
     async def group_locale(self, chat_id: int) -> str | None:
         """Cards and prompts in staff groups use the estate's language."""
         async with self.transaction() as session:
-            department = await session.scalar(
-                select(Department).where(Department.chat_id == chat_id)
+            language = await session.scalar(
+                select(Estate.language)
+                .join(Department, Department.estate_id == Estate.id)
+                .where(Department.chat_id == chat_id)
+                .limit(1)
             )
-            estate = await repo.only_estate(session) if department is None else None
-            if department is not None:
-                from storage.models import Estate
-
-                owner = await session.get(Estate, department.estate_id)
-                return owner.language if owner else None
-            return estate.language if estate else None
+            if language is None:
+                estate = await repo.only_estate(session)
+                language = estate.language if estate is not None else None
+            return language
