@@ -1,4 +1,4 @@
-"""The ``frontdoor`` command: run, estate apply, db upgrade."""
+"""The ``frontdoor`` command: run, playground, estate apply, db upgrade."""
 
 import argparse
 import asyncio
@@ -22,6 +22,15 @@ def _parser() -> argparse.ArgumentParser:
         choices=["all", "web", "worker"],
         default="all",
         help="all: one process; web: receive updates (webhook); worker: scheduler and sender",
+    )
+    playground = commands.add_parser(
+        "playground",
+        help="try the bot in a browser: the real bot against a built-in Telegram emulator",
+    )
+    playground.add_argument("--host", default="127.0.0.1", help="address of the page")
+    playground.add_argument("--port", type=int, default=8080, help="port of the page")
+    playground.add_argument(
+        "--db", type=Path, default=None, help="SQLite file to keep (default: a temporary one)"
     )
     estate = commands.add_parser("estate", help="estate file commands")
     estate_commands = estate.add_subparsers(dest="estate_command", required=True)
@@ -50,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "estate":
         return _estate(args.estate_command, args.file, settings)
+    if args.command == "playground":
+        return asyncio.run(_playground(args.host, args.port, args.db))
     problem = settings.token_problem()
     if problem is not None:
         print(f"frontdoor: {problem}", file=sys.stderr)
@@ -114,4 +125,17 @@ async def _run(settings: Settings, role: str) -> int:
             logging.getLogger("frontdoor").info("estate: %s", line)
     app = build_app(settings)
     await run(app, role)
+    return 0
+
+
+async def _playground(host: str, port: int, db: Path | None) -> int:
+    from bot.playground import Playground
+
+    playground = Playground(host=host, port=port, db=db)
+    try:
+        await playground.start()
+        print(f"Frontdoor playground: open {playground.url} (Ctrl-C to stop)", flush=True)
+        await playground.wait()
+    finally:
+        await playground.stop()
     return 0

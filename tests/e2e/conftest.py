@@ -3,8 +3,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.emulator.server import FakeTelegram
 from tests.e2e.harness import Stack, make_stack
-from tests.fakeapi.server import FakeTelegram
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.domain.clock import FakeClock
+from bot.emulator.actors import Person
+from bot.emulator.server import FakeTelegram
+from bot.emulator.state import StoredMessage
 from bot.estate import parse_estate
 from bot.services.estate_apply import EstateApplier
 from schedules import jobs
-from tests.fakeapi.actors import Person
-from tests.fakeapi.server import FakeTelegram
-from tests.fakeapi.state import StoredMessage
 
 ESTATE = Path(__file__).with_name("estate.toml")
 # A Tuesday at 10:00 in London: working hours, outside quiet hours.

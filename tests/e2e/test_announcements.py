@@ -5,9 +5,9 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.emulator.server import FakeTelegram
 from storage.models import Building, Flat, Resident
 from tests.e2e.harness import Stack, make_stack
-from tests.fakeapi.server import FakeTelegram
 
 RESIDENTS = 300
 BLOCKED = {3005, 3100, 3200, 3299}

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.emulator.server import FakeTelegram
 from tests.e2e.harness import ESTATE, MANAGERS, PLUMBING, Stack, make_stack
-from tests.fakeapi.server import FakeTelegram
 
 FAST = ESTATE.read_text().replace(
     "[[buildings]]",

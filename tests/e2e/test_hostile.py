@@ -17,6 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.lifecycle import Event
+from bot.emulator.actors import Person
+from bot.emulator.server import FakeTelegram
+from bot.emulator.state import StoredMessage
 from bot.ui.callbacks import (
     CallbackDone,
     LeadAct,
@@ -28,9 +31,6 @@ from bot.ui.callbacks import (
 from bot.ui.console_callbacks import ConsoleAct
 from storage.models import Department, Ticket
 from tests.e2e.harness import CUSTOMER_SERVICE, ELECTRICAL, PLUMBING, REGISTRY, Stack, make_stack
-from tests.fakeapi.actors import Person
-from tests.fakeapi.server import FakeTelegram
-from tests.fakeapi.state import StoredMessage
 
 FORGED = 200
 COMMANDS = 50

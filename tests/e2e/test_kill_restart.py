@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot.domain.clock import SystemClock
+from bot.emulator.server import FakeTelegram
 from bot.estate import parse_estate
 from bot.i18n import Translator, make_i18n
 from bot.services.announcements import AnnouncementService, Draft
@@ -20,7 +21,6 @@ from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade_engine
 from storage.models import Building, Flat, Resident
 from tests.e2e.harness import ESTATE
-from tests.fakeapi.server import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 RESIDENTS = 300

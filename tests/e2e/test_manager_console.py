@@ -14,14 +14,14 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.emulator.server import FakeTelegram
+from bot.emulator.state import StoredMessage
 from bot.estate import parse_estate
 from bot.services.estate_apply import EstateApplier
 from bot.ui.console_callbacks import ConsoleAct
 from handlers.manager.commands import publish_commands
 from storage.models import Invitation, Staff, Ticket
 from tests.e2e.harness import ESTATE, MANAGERS, PLUMBING, Stack, make_stack
-from tests.fakeapi.server import FakeTelegram
-from tests.fakeapi.state import StoredMessage
 from tests.unit.test_stats_figures import NOW, OTHER_ESTATE, Q4, seed_quarter
 
 OTHER_MANAGERS = -2009

@@ -19,12 +19,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.emulator.actors import Person
+from bot.emulator.server import FakeTelegram
+from bot.emulator.state import StoredMessage
 from bot.ui.format import TEXT_LIMIT, utf16_len
 from tests.conftest import drop_isolated, fresh_engine
 from tests.e2e.harness import PLUMBING, Stack, make_stack
-from tests.fakeapi.actors import Person
-from tests.fakeapi.server import FakeTelegram
-from tests.fakeapi.state import StoredMessage
 
 FORMATTING_ERRORS = (
     "can't parse entities",

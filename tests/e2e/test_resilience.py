@@ -3,9 +3,9 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.emulator.server import FakeTelegram
 from storage.models import Resident, Ticket
 from tests.e2e.harness import MANAGERS, PLUMBING, Stack, make_stack
-from tests.fakeapi.server import FakeTelegram
 
 
 async def test_a_restart_in_the_middle_of_a_dialog_continues_where_it_stopped(

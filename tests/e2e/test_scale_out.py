@@ -22,12 +22,12 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.emulator.server import FakeTelegram
 from bot.estate import parse_estate
 from storage.engine import make_engine
 from storage.migrate import upgrade_engine
 from tests.conftest import IN_CI, PG_URL
 from tests.e2e.harness import ESTATE, MANAGERS, PLUMBING, REGISTRY, STAFF
-from tests.fakeapi.server import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -8,8 +8,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import ensure_webhook, web_app
+from bot.emulator.server import FakeTelegram
 from tests.e2e.harness import Stack, make_stack
-from tests.fakeapi.server import FakeTelegram
 
 SECRET = "s3cr3t-token_value"
 

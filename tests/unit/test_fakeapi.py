@@ -48,7 +48,7 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from tests.fakeapi import (
+from bot.emulator import (
     DEFAULT_TOKEN,
     EntityParseError,
     FakeTelegram,
@@ -960,7 +960,7 @@ def test_snapshot_of_the_method_list_matches_the_official_one() -> None:
 
     import pytest
 
-    from tests.fakeapi.spec import SHARED_SPEC, SNAPSHOT_SPEC, ApiSpec
+    from bot.emulator.spec import SHARED_SPEC, SNAPSHOT_SPEC, ApiSpec
 
     if not SHARED_SPEC.is_file():
         pytest.skip("the official api.json is not beside this checkout")

@@ -26,12 +26,12 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 import bot.ui
 from bot.domain.kinds import Hazard, Place, TicketKind
 from bot.domain.lifecycle import Event, Status
+from bot.emulator.formatting import parse_html
 from bot.i18n import LOCALES, Translator, make_i18n
 from bot.services.feedback import STEPS
 from bot.ui import keyboards, texts
 from bot.ui.format import CAPTION_LIMIT, TEXT_LIMIT, h, utf16_len
 from storage.models import Building, Category, Flat, Staff, Ticket, TicketEvent
-from tests.fakeapi.formatting import parse_html
 
 MAX_ID = 2**31 - 1  # the largest id the database (and so the callback data) holds
 CALLBACK_LIMIT = 64

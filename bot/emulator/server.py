@@ -263,6 +263,7 @@ class FakeTelegram:
 
         self._counters = _Counters()
         self._handlers: dict[str, Handler] = self._build_handlers()
+        self._listeners: list[Callable[[JSON], None]] = []
 
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
@@ -587,6 +588,38 @@ class FakeTelegram:
             size.photo_set = sizes
         return sizes[-1]
 
+    # ------------------------------------------------------------------ listeners
+    def subscribe(self, listener: Callable[[JSON], None]) -> Callable[[], None]:
+        """Call ``listener(event)`` on every change a chat window would show; returns the
+        unsubscribe function.  Events (plain dicts, called synchronously, in order):
+
+        - ``{"type": "message", "chat_id", "message_id"}``: a message was stored (bot or user)
+        - ``{"type": "edit", "chat_id", "message_id"}``: a bot message was edited in place
+        - ``{"type": "delete", "chat_id", "message_id"}``: a message was deleted
+        - ``{"type": "alert", "chat_id", "message_id", "user_id", "text", "show_alert"}``:
+          a callback query was answered with a text (a toast, or an alert box)
+
+        A listener that raises is logged and does not disturb the API call.
+        """
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emit(self, event: JSON) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # an observer must never break the Bot API
+                log.exception("FakeTelegram listener failed on %s", event.get("type"))
+
+    def _emit_message(self, kind: str, msg: StoredMessage) -> None:
+        if self._listeners:
+            self._emit({"type": kind, "chat_id": msg.chat_id, "message_id": msg.message_id})
+
     # ------------------------------------------------------------------ updates
     def next_update_id(self) -> int:
         self._counters.update_id += 1
@@ -802,6 +835,7 @@ class FakeTelegram:
                 chat.reply_keyboard = msg.reply_markup
             elif msg.reply_markup.get("remove_keyboard"):
                 chat.reply_keyboard = None
+        self._emit_message("message", msg)
         return msg
 
     def store_user_message(self, chat_id: int, user_id: int, **fields: Any) -> StoredMessage:
@@ -1252,6 +1286,7 @@ class FakeTelegram:
             setattr(msg, key, value)
         msg.edit_count += 1
         msg.edit_date = int(self.clock())
+        self._emit_message("edit", msg)
 
     # ================================================================== handlers
     def _build_handlers(self) -> dict[str, Handler]:
@@ -1572,6 +1607,7 @@ class FakeTelegram:
         msg.deleted = True
         if chat.pinned_message_id == msg.message_id:
             chat.pinned_message_id = None
+        self._emit_message("delete", msg)
         return True
 
     # ---------------------------------------------------------------- callbacks
@@ -1602,6 +1638,17 @@ class FakeTelegram:
                 "data": state.data,
             }
         )
+        if text and self._listeners:
+            self._emit(
+                {
+                    "type": "alert",
+                    "chat_id": state.chat_id,
+                    "message_id": state.message_id,
+                    "user_id": state.user_id,
+                    "text": str(text),
+                    "show_alert": bool(params.get("show_alert", False)),
+                }
+            )
         return True
 
     # ---------------------------------------------------------------- files
