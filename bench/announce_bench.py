@@ -6,7 +6,9 @@ The real ``AnnouncementService.queue`` writes one outbox row per resident; the r
 fake Bot API server over HTTP. Measured: the time from "queue" to the last resident's message
 arriving at the fake server, against the floor of N / 30 s.
 
-    python -m bench.announce_bench [--residents 3000] [--db sqlite|postgres]
+    python -m bench.announce_bench [--residents 3000] [--db sqlite|postgres] [--queue-only]
+
+``--queue-only`` times the queueing alone (no delivery: seconds instead of N / 30 s).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class AnnounceResult:
     first_send_after: float = 0.0
     notes: list[str] = field(default_factory=list)
     failed: str | None = None
+    queue_only: bool = False
 
     @property
     def floor(self) -> float:
@@ -57,7 +60,7 @@ class AnnounceResult:
 
 
 async def run_announcement(residents: int, database: str = "sqlite",
-                           limit: float | None = None) -> AnnounceResult:
+                           limit: float | None = None, queue_only: bool = False) -> AnnounceResult:
     from sqlalchemy import func, select
 
     from bot.app import build_app
@@ -115,6 +118,13 @@ async def run_announcement(residents: int, database: str = "sqlite",
         result.queue_seconds = time.monotonic() - started
         if not queued.ok or queued.recipients != residents:
             raise RuntimeError(f"queue refused or short: {queued}")
+        if queue_only:
+            async with app.sessions() as session:
+                result.pending_rows = int(
+                    await session.scalar(select(func.count()).select_from(Outbox)) or 0
+                )
+            result.queue_only = True
+            return result
         limit = limit if limit is not None else residents / 30 * 3 + 60
         await asyncio.wait_for(app.sender.run_until_idle(), limit)
         result.total_seconds = (arrivals[-1] if arrivals else time.monotonic()) - started
@@ -145,6 +155,11 @@ async def run_announcement(residents: int, database: str = "sqlite",
 def describe(r: AnnounceResult) -> str:
     if r.failed:
         return f"announcement to {r.residents:,}: FAILED {r.failed}"
+    if r.queue_only:
+        return (
+            f"announcement to {r.residents:,} ({r.database}): queued in {r.queue_seconds:.2f} s "
+            f"({r.pending_rows:,} outbox rows; delivery not run)"
+        )
     return (
         f"announcement to {r.residents:,} ({r.database}): queued in {r.queue_seconds:.2f} s, "
         f"last delivered after {r.total_seconds:.1f} s (floor {r.floor:.1f} s, x{r.ratio:.3f}); "
@@ -158,8 +173,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--residents", type=int, default=3000)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--queue-only", action="store_true", help="time the queueing only")
     args = parser.parse_args()
-    print(describe(asyncio.run(run_announcement(args.residents, args.db))))
+    print(describe(asyncio.run(
+        run_announcement(args.residents, args.db, queue_only=args.queue_only)
+    )))
 
 
 if __name__ == "__main__":

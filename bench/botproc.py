@@ -63,32 +63,6 @@ def wrap_aiogram(dispatcher: Any, notifier: Notifier) -> None:
     dispatcher.feed_update = feed_update
 
 
-def pin_response_types() -> int:
-    """Experiment (``--experiment pin-responses``), not the bot's code: hold a strong reference
-    to ``aiogram.methods.base.Response[T]`` for every Bot API method. aiogram builds
-    ``Response[method.__returning__]`` for every answer (``BaseSession.check_response``);
-    pydantic caches parametrised generic models only weakly, so once the garbage collector has
-    freed the class it is built again - 2-11 ms of CPU per API call."""
-    from aiogram import methods
-    from aiogram.methods.base import Response
-
-    pinned = []
-    for name in methods.__all__:
-        method = getattr(methods, name)
-        returning = getattr(method, "__returning__", None)
-        if returning is None or isinstance(returning, property):
-            continue
-        try:
-            pinned.append(Response[returning])  # type: ignore[valid-type]
-        except Exception:
-            continue
-    _PINNED.extend(pinned)
-    return len(pinned)
-
-
-_PINNED: list[Any] = []
-
-
 def logging_setup() -> None:
     # As ``frontdoor run`` does (LOG_LEVEL=INFO by default); stderr goes to a file.
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -116,24 +90,38 @@ async def frontdoor(args: argparse.Namespace) -> None:
         values["redis_url"] = args.redis
         values["redis_prefix"] = f"fdbench{args.port}"
     settings = Settings(_env_file=None, **values)
-    engine = None
-    if "sqlite-one-connection" in args.experiment and args.db.startswith("sqlite"):
-        # Experiment: one pooled connection, so transactions queue in asyncio for the pool
-        # instead of sleeping in SQLite's busy handler for the write lock.
-        from storage.engine import make_engine
-
-        engine = make_engine(args.db, pool_size=1, max_overflow=0, pool_timeout=60)
-    app = build_app(settings, clock=ShiftedClock(), engine=engine)
+    app = build_app(settings, clock=ShiftedClock())
+    if "sql-timing" in args.experiment:
+        _time_statements(app.engine)
     wrap_aiogram(app.dispatcher, Notifier(args.notify))
-    if "polling-limit" in args.experiment:
-        # Experiment: at most 32 updates in handling at once (aiogram's tasks_concurrency_limit);
-        # the rest wait in Telegram's queue instead of as tasks competing for the database.
-        import functools
-
-        app.dispatcher.start_polling = functools.partial(  # type: ignore[method-assign]
-            app.dispatcher.start_polling, tasks_concurrency_limit=32
-        )
     await run(app, "all")
+
+
+def _time_statements(engine: Any) -> None:
+    """Experiment ``sql-timing``: total time per SQL statement, written to SQL_TIMING.txt."""
+    from sqlalchemy import event
+
+    totals: dict[str, list[float]] = {}
+    out = Path("SQL_TIMING.txt")
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        conn.info.setdefault("t0", []).append(time.perf_counter())
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        spent = time.perf_counter() - conn.info["t0"].pop()
+        entry = totals.setdefault(" ".join(statement.split())[:300], [0, 0.0])
+        entry[0] += 1
+        entry[1] += spent
+
+    async def dump() -> None:
+        while True:
+            await asyncio.sleep(2)
+            top = sorted(totals.items(), key=lambda kv: -kv[1][1])[:25]
+            out.write_text("\n".join(f"{v[1]*1000:9.1f} ms {v[0]:6d}x  {k}" for k, v in top))
+
+    asyncio.get_event_loop().create_task(dump())
 
 
 # ---- aiogram echo --------------------------------------------------------------------------
@@ -224,12 +212,10 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--redis")
     parser.add_argument("--experiment", action="append", default=[],
-                        help="validate a proposed fix: pin-responses (see pin_response_types), "
-                        "sqlite-one-connection, polling-limit")
+                        help="a proposed fix to measure from the outside (none pending: the "
+                        "earlier ones are now in the bot)")
     args = parser.parse_args()
     logging_setup()
-    if "pin-responses" in args.experiment:
-        logging.getLogger("bench").info("pinned %d Response[T] classes", pin_response_types())
     try:
         if args.bot == "frontdoor":
             asyncio.run(frontdoor(args))

@@ -34,9 +34,9 @@ from bench.common import (
     TOKEN,
     percentile,
 )
-from tests.fakeapi.actors import Person
-from tests.fakeapi.server import FakeTelegram
-from tests.fakeapi.state import StoredMessage
+from bot.emulator.actors import Person
+from bot.emulator.server import FakeTelegram
+from bot.emulator.state import StoredMessage
 
 MY_LABEL = "📋 My requests"
 WEBHOOK_MAX_CONNECTIONS = 40  # Telegram's default for setWebhook

@@ -9,11 +9,9 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
-from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -25,6 +23,7 @@ from bot.i18n import Translator, make_i18n
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.services.base import ServiceDeps
+from bot.telegram_models import pin_response_models
 from bot.web import WEBHOOK_PATH, MeasureUpdates, build_web_app
 from handlers import build_dispatcher
 from handlers.manager.commands import publish_commands
@@ -32,10 +31,12 @@ from schedules.runner import make_scheduler
 from storage.engine import make_engine, make_sessionmaker
 from storage.fsm import DatabaseStorage
 from storage.models import Outbox
+from storage.outbox_repo import queued
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+POLLING_CONCURRENCY = 32
 
 
 @dataclass
@@ -59,6 +60,7 @@ class App:
 
 def make_bot(settings: Settings) -> Bot:
     api = TelegramAPIServer.from_base(settings.bot_api_url)
+    pin_response_models()
     return Bot(settings.bot_token, session=AiohttpSession(api=api), default=DefaultBotProperties())
 
 
@@ -67,6 +69,10 @@ def dialog_storage(
 ) -> tuple[BaseStorage, BaseEventIsolation | None]:
     """Dialog state and per-chat ordering: in the database for one process, in Redis for many."""
     if settings.redis_url:
+        # Imported here: redis costs memory that one-process deployments never use.
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from redis.asyncio import Redis
+
         redis = Redis.from_url(settings.redis_url)
         keys = DefaultKeyBuilder(prefix=settings.redis_prefix, with_destiny=True)
         return RedisStorage(redis, key_builder=keys), RedisEventIsolation(redis, key_builder=keys)
@@ -105,6 +111,7 @@ def build_app(
         storage,
         i18n,
         sender.kick,
+        lambda: queued.total,
         isolation=isolation,
         flood_limit=settings.flood_messages,
         flood_window=settings.flood_window,
@@ -203,7 +210,12 @@ async def run(app: App, role: str = "all") -> None:
         elif role == "all":
             await app.bot.delete_webhook(drop_pending_updates=False)
             await app.dispatcher.start_polling(
-                app.bot, allowed_updates=ALLOWED_UPDATES, handle_signals=True
+                app.bot,
+                allowed_updates=ALLOWED_UPDATES,
+                handle_signals=True,
+                # Updates beyond this wait at Telegram rather than as tasks in our memory
+                # competing for the database (under overload, goodput collapsed without it).
+                tasks_concurrency_limit=POLLING_CONCURRENCY,
             )
         elif role == "web":
             raise RuntimeError("the web role needs WEBHOOK_URL")

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.services import Services
 from handlers import announce, fallback, manager
-from handlers.middlewares import DeduplicateUpdates, FloodControl, LocaleMiddleware, WakeSender
+from handlers.middlewares import FloodControl, LocaleMiddleware, RecordArrival, WakeSender
 from handlers.resident import chat, menu, my_requests, new_request, onboarding, poll
 from handlers.staff import cards, groups, leads, prompts
 
@@ -44,14 +44,15 @@ def build_dispatcher(
     storage: BaseStorage,
     i18n: I18n,
     kick_sender: Callable[[], None],
+    queued: Callable[[], int],
     isolation: BaseEventIsolation | None = None,
     flood_limit: int = 20,
     flood_window: float = 10.0,
 ) -> Dispatcher:
     dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation())
     dp["services"] = services
-    dp.update.outer_middleware(DeduplicateUpdates(services.updates.seen))
-    dp.update.outer_middleware(WakeSender(kick_sender))
+    dp.update.outer_middleware(RecordArrival(services))
+    dp.update.outer_middleware(WakeSender(kick_sender, queued))
     LocaleMiddleware(i18n, services).setup(dp)
     flood = FloodControl(flood_limit, flood_window, services.staff.is_staff)
     dp.message.outer_middleware(flood)

@@ -1,4 +1,5 @@
-"""Middlewares on the way in: de-duplication, locale, and waking the sender on the way out."""
+"""Middlewares on the way in: de-duplication and who is writing, locale, flood control; on the
+way out, waking the sender."""
 
 import time
 from collections import deque
@@ -6,39 +7,61 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import locale_for
 from bot.services import Services
+from bot.services.residents import ResidentInfo
+from bot.services.updates import Arrival
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class DeduplicateUpdates(BaseMiddleware):
-    """A redelivered update (same ``update_id``) does nothing the second time."""
+class RecordArrival(BaseMiddleware):
+    """A redelivered update (same ``update_id``) does nothing the second time. In the same
+    transaction, who sent it: handlers find it in ``arrival``."""
 
-    def __init__(self, seen: Callable[[int], Awaitable[bool]]) -> None:
-        self.seen = seen
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update) and await self.seen(event.update_id):
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        private = chat is None or chat.type == "private"
+        arrival = await self.services.updates.arrive(
+            event.update_id, user.id if user else None, chat.id if chat else None, private
+        )
+        if arrival.duplicate:
             return None
+        data["arrival"] = arrival
         return await handler(event, data)
 
 
-class WakeSender(BaseMiddleware):
-    """After each update, the outbox sender delivers what the handler queued."""
+def sender_info(arrival: Arrival) -> ResidentInfo:
+    """The resident behind a private update, as read on arrival (before the handler changed
+    anything). Private updates always have a sender, so it was read."""
+    assert arrival.resident is not None
+    return arrival.resident
 
-    def __init__(self, kick: Callable[[], None]) -> None:
+
+class WakeSender(BaseMiddleware):
+    """After an update that queued messages, the outbox sender delivers them at once."""
+
+    def __init__(self, kick: Callable[[], None], queued: Callable[[], int]) -> None:
         self.kick = kick
+        self.queued = queued  # how many rows this process has queued so far
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        before = self.queued()
         try:
             return await handler(event, data)
         finally:
-            self.kick()
+            if self.queued() != before:
+                self.kick()
 
 
 class LocaleMiddleware(I18nMiddleware):
@@ -52,15 +75,16 @@ class LocaleMiddleware(I18nMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return self.i18n.default_locale
-        chat = data.get("event_chat")
+        chat: Chat | None = data.get("event_chat")
+        arrival: Arrival = data["arrival"]  # RecordArrival runs first
         if chat is not None and chat.type != "private":
-            return await self.services.staff.group_locale(chat.id) or self.i18n.default_locale
-        info = await self.services.residents.info(user.id)
+            return arrival.group_locale or self.i18n.default_locale
+        info = sender_info(arrival)
         if info.unreachable:
             await self.services.reachability.resident_back(user.id)  # they wrote again
         if info.standing != "unknown":
             return info.locale
-        staff = await self.services.staff.lookup(user.id)
+        staff = arrival.staff
         if staff is not None and staff.locale:
             return staff.locale
         return locale_for(user.language_code)

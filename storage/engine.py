@@ -13,10 +13,14 @@ from sqlalchemy.ext.asyncio import (
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        # One connection: SQLite runs one writer at a time anyway, and transactions waiting for
+        # the pool queue in order, where waiting for the file lock means sleeping in SQLite's
+        # busy handler (unfair, and under load most of the time went there).
+        options: dict[str, Any] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 120}
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **(options | kwargs))
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    return create_async_engine(url, **kwargs)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

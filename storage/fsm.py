@@ -1,13 +1,24 @@
-"""Dialog state in the database, so a restart continues a dialog where it stopped."""
+"""Dialog state in the database, so a restart continues a dialog where it stopped.
 
+Used when one process handles the updates (several web processes share dialogs through Redis),
+so this process's memory is a faithful copy of the table: reads come from memory, and a write
+that changes nothing (``state.clear()`` with no dialog open, the common case) is skipped.
+"""
+
+import copy
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FsmRecord
+
+DEFAULT_CACHE_SIZE = 10_000
 
 
 def _key(key: StorageKey) -> str:
@@ -20,44 +31,62 @@ def _key(key: StorageKey) -> str:
     return ":".join(parts)
 
 
+@dataclass
+class _Dialog:
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 class DatabaseStorage(BaseStorage):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cache_size: int = DEFAULT_CACHE_SIZE
+    ) -> None:
         self.sessions = sessions
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, _Dialog] = OrderedDict()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        async with self.sessions.begin() as session:
-            record = await session.get(FsmRecord, _key(key))
-            if record is None:
-                if value is None:
-                    return
-                session.add(FsmRecord(key=_key(key), state=value, data={}))
-            else:
-                record.state = value
-                if value is None and not record.data:
-                    await session.delete(record)
+        current = await self._load(_key(key))
+        if current.state != value:
+            await self._write(_key(key), _Dialog(value, current.data))
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self.sessions() as session:
-            record = await session.get(FsmRecord, _key(key))
-            return record.state if record is not None else None
+        return (await self._load(_key(key))).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        async with self.sessions.begin() as session:
-            record = await session.get(FsmRecord, _key(key))
-            if record is None:
-                if not data:
-                    return
-                session.add(FsmRecord(key=_key(key), state=None, data=dict(data)))
-            else:
-                record.data = dict(data)
-                if not data and record.state is None:
-                    await session.delete(record)
+        current = await self._load(_key(key))
+        if current.data != data:
+            await self._write(_key(key), _Dialog(current.state, copy.deepcopy(dict(data))))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self.sessions() as session:
-            record = await session.get(FsmRecord, _key(key))
-            return dict(record.data) if record is not None else {}
+        # A copy: handlers may change what they got before deciding whether to store it.
+        return copy.deepcopy((await self._load(_key(key))).data)
 
     async def close(self) -> None:
         return None
+
+    async def _load(self, key: str) -> _Dialog:
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        async with self.sessions() as session:
+            record = await session.get(FsmRecord, key)
+            loaded = _Dialog(record.state, dict(record.data)) if record is not None else _Dialog()
+        self._remember(key, loaded)
+        return loaded
+
+    async def _write(self, key: str, dialog: _Dialog) -> None:
+        async with self.sessions.begin() as session:
+            if dialog.state is None and not dialog.data:
+                await session.execute(delete(FsmRecord).where(FsmRecord.key == key))
+            else:
+                await session.merge(FsmRecord(key=key, state=dialog.state, data=dialog.data))
+        self._remember(key, dialog)
+
+    def _remember(self, key: str, dialog: _Dialog) -> None:
+        self._cache[key] = dialog
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)

@@ -177,6 +177,17 @@ class Ticket(Base):
         UniqueConstraint("estate_id", "kind", "seq"),
         Index(None, "resident_id", "created_at"),
         Index(None, "status", "claim_due_at"),
+        # The clock's steps: each finds its due rows by status and deadline (bot/services/clock.py);
+        # a reminded request leaves the first one's range (most stay "new" a while after it).
+        Index(
+            "ix_tickets_status_claim_remind_at", "status", "claim_reminded_at", "claim_remind_at"
+        ),
+        Index("ix_tickets_status_on_site_due_at", "status", "on_site_due_at"),
+        Index("ix_tickets_status_resolve_due_at", "status", "resolve_due_at"),
+        Index("ix_tickets_status_resolved_at", "status", "resolved_at"),
+        Index("ix_tickets_status_hold_until", "status", "hold_until"),
+        # The requests of a period (/stats, /report, /export).
+        Index("ix_tickets_estate_id_created_at", "estate_id", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"))
@@ -317,7 +328,10 @@ class Poll(Base):
     """The satisfaction poll after a closed repair or an answered complaint."""
 
     __tablename__ = "polls"
-    __table_args__ = (Index(None, "status", "remind_at"),)
+    __table_args__ = (
+        Index(None, "status", "remind_at"),
+        Index("ix_polls_answered_at", "answered_at"),  # /stats: polls answered in a period
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
@@ -339,7 +353,11 @@ class Callback(Base):
     """A call owed to a resident: 48 h after every repair, or a same-day follow-up."""
 
     __tablename__ = "callbacks"
-    __table_args__ = (UniqueConstraint("ticket_id", "reason"), Index(None, "done_at", "due_at"))
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "reason"),
+        Index(None, "done_at", "due_at"),
+        Index("ix_callbacks_reason_due_at", "reason", "due_at"),  # /stats: due in a period
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     reason: Mapped[str] = mapped_column(String(16))  # after_repair, follow_up

@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.base import Service
 from bot.services.context import EstateContext
-from bot.services.notify import Outgoing
+from bot.services.notify import OutboxRows, Outgoing
 from bot.ui.format import h, local_time
 from storage import repo
 from storage.models import Announcement, Building, Estate, Flat, Outbox, Resident
+from storage.outbox_repo import enqueue_many
 
 KEY = "ann:{announcement}:{resident}"
 RECENT = 5
@@ -142,16 +143,28 @@ class AnnouncementService(Service):
             session.add(announcement)
             await session.flush()
             flat_ids = await self._flat_ids(session, staff.estate_id, draft.flats)
-            residents = (await session.scalars(_recipients(staff.estate_id, draft, flat_ids))).all()
+            recipients = _recipients(staff.estate_id, draft, flat_ids).with_only_columns(
+                Resident.id, Resident.telegram_id, Resident.language
+            )
+            residents = (await session.execute(recipients)).all()
+            texts: dict[str, str] = {}  # one rendering per language
+            batch = OutboxRows(out.ctx, out.now)
             for resident in residents:
-                await out.to_resident(
-                    resident,
+                text = texts.get(resident.language)
+                if text is None:
+                    text = texts[resident.language] = self._render(
+                        resident.language, draft.text, draft.urgent
+                    )
+                batch.to_resident_chat(
+                    resident.telegram_id,
+                    resident.id,
                     KEY.format(announcement=announcement.id, resident=resident.id),
-                    self._render(resident.language, draft.text, draft.urgent),
+                    text,
+                    urgent=True,  # quiet hours were applied to send_at above
                     photos=[draft.photo] if draft.photo else None,
-                    urgent=True,
                     not_before=send_at,
                 )
+            await enqueue_many(session, batch.rows)  # one batched INSERT, not a statement per row
             announcement.recipients = len(residents)
             return Queued(True, len(residents))
 

@@ -17,10 +17,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +44,6 @@ REPORT_WORDS = (
     "lastquarter",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-BOLD = Font(bold=True)
 
 
 @dataclass
@@ -210,6 +205,10 @@ class _Sheet:
         self.rows = 0
 
     def append(self, values: Iterable[Any], bold: bool = False) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from openpyxl.styles import Font
+
         cells = []
         for value in values:
             if isinstance(value, str):
@@ -220,7 +219,7 @@ class _Sheet:
                 if isinstance(value, datetime):
                     cell.number_format = "yyyy-mm-dd hh:mm"
             if bold:
-                cell.font = BOLD
+                cell.font = Font(bold=True)
             cells.append(cell)
         self.sheet.append(cells)
         self.rows += 1
@@ -232,6 +231,10 @@ def _sheet_title(title: str) -> str:
 
 
 def _new_workbook() -> Any:
+    # Imported on first use, as matplotlib is: openpyxl costs ~16 MB that most processes
+    # never need.
+    from openpyxl import Workbook
+
     return Workbook(write_only=True)
 
 

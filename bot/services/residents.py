@@ -7,6 +7,7 @@ from typing import Literal
 
 from aiogram.types import ReplyKeyboardMarkup
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.estate.spec import normalise_phone
 from bot.services.base import Service
@@ -16,6 +17,7 @@ from storage import repo
 from storage.models import (
     Building,
     Department,
+    Estate,
     Flat,
     FsmRecord,
     Invitation,
@@ -44,22 +46,35 @@ class PhoneOutcome:
     building: str | None = None
 
 
+async def resident_info(session: AsyncSession, telegram_id: int) -> ResidentInfo:
+    # Columns, not entities: this runs for every update a resident sends, and loading the
+    # ORM objects with their joined flat and building cost more than the query itself.
+    estate_name = await session.scalar(select(Estate.name).order_by(Estate.id).limit(1))
+    row = (
+        await session.execute(
+            select(Resident.status, Resident.language, Resident.unreachable, Flat.label, Building.name)
+            .outerjoin(Flat, Resident.flat_id == Flat.id)
+            .outerjoin(Building, Flat.building_id == Building.id)
+            .where(Resident.telegram_id == telegram_id)
+        )
+    ).first()
+    if row is None:
+        return ResidentInfo("unknown", "en", estate_name)
+    status, language, unreachable, flat, building = row
+    return ResidentInfo(
+        standing=status,  # type: ignore[arg-type]  # a Standing, as the column holds
+        locale=language,
+        estate_name=estate_name,
+        flat=flat,
+        building=building,
+        unreachable=unreachable,
+    )
+
+
 class ResidentService(Service):
     async def info(self, telegram_id: int) -> ResidentInfo:
         async with self.transaction() as session:
-            resident = await repo.resident_by_telegram(session, telegram_id)
-            estate = await repo.only_estate(session)
-            if resident is None:
-                return ResidentInfo("unknown", "en", estate.name if estate else None)
-            flat = resident.flat
-            return ResidentInfo(
-                standing=resident.status,  # type: ignore[arg-type]
-                locale=resident.language,
-                estate_name=estate.name if estate else None,
-                flat=flat.label if flat else None,
-                building=flat.building.name if flat else None,
-                unreachable=resident.unreachable,
-            )
+            return await resident_info(session, telegram_id)
 
     async def touch(self, telegram_id: int, locale: str, name: str) -> None:
         """First contact creates the resident; any message clears "unreachable"."""

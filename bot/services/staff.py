@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.base import Service
 from bot.services.tickets import TicketService
 from storage import repo
-from storage.models import Department, Estate
+from storage.models import Department, Estate, Staff
 
 
 @dataclass
@@ -19,13 +20,38 @@ class StaffInfo:
     locale: str | None
 
 
+async def staff_info(session: AsyncSession, telegram_id: int) -> StaffInfo | None:
+    # Columns only (see resident_info): no Staff entity, so no departments loaded with it.
+    row = (
+        await session.execute(
+            select(Staff.id, Staff.name, Staff.role, Staff.language)
+            .where(Staff.telegram_id == telegram_id, Staff.active.is_(True))
+            .order_by(Staff.id)
+            .limit(1)
+        )
+    ).first()
+    return StaffInfo(row[0], row[1], row[2], row[3]) if row is not None else None
+
+
+async def group_language(session: AsyncSession, chat_id: int) -> str | None:
+    """The language of the estate a staff group belongs to (or of the only estate): cards and
+    prompts in staff groups use it."""
+    language = await session.scalar(
+        select(Estate.language)
+        .join(Department, Department.estate_id == Estate.id)
+        .where(Department.chat_id == chat_id)
+        .limit(1)
+    )
+    if language is None:
+        estate = await repo.only_estate(session)
+        language = estate.language if estate is not None else None
+    return language
+
+
 class StaffService(Service):
     async def lookup(self, telegram_id: int) -> StaffInfo | None:
         async with self.transaction() as session:
-            staff = await repo.staff_by_telegram(session, telegram_id)
-            if staff is None:
-                return None
-            return StaffInfo(staff.id, staff.name, staff.role, staff.language)
+            return await staff_info(session, telegram_id)
 
     async def is_staff(self, telegram_id: int) -> bool:
         return await self.lookup(telegram_id) is not None
@@ -70,17 +96,3 @@ class StaffService(Service):
             out = await self.outgoing(session, staff.estate_id)
             await tickets.requeue_cards(session, out, match)
             return "bound", match.name, []
-
-    async def group_locale(self, chat_id: int) -> str | None:
-        """Cards and prompts in staff groups use the estate's language."""
-        async with self.transaction() as session:
-            language = await session.scalar(
-                select(Estate.language)
-                .join(Department, Department.estate_id == Estate.id)
-                .where(Department.chat_id == chat_id)
-                .limit(1)
-            )
-            if language is None:
-                estate = await repo.only_estate(session)
-                language = estate.language if estate is not None else None
-            return language

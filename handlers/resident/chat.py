@@ -7,7 +7,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import locale_for
 from bot.services import Services
+from bot.services.updates import Arrival
 from bot.ui import keyboards
+from handlers.middlewares import sender_info
 from handlers.resident.common import show_menu
 from handlers.resident.my_requests import relay
 
@@ -15,10 +17,12 @@ router = Router(name="resident-chat")
 
 
 @router.message()
-async def anything(message: Message, state: FSMContext, services: Services) -> None:
+async def anything(
+    message: Message, state: FSMContext, services: Services, arrival: Arrival
+) -> None:
     user = message.from_user
     assert user is not None
-    info = await services.residents.info(user.id)
+    info = sender_info(arrival)
     if info.standing == "unknown":
         await services.residents.touch(user.id, locale_for(user.language_code), user.full_name)
     if info.standing in ("unknown", "unverified", "rejected"):

@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.services import Services
+from bot.services.updates import Arrival
 from bot.ui import keyboards
 from bot.ui.callbacks import Pick
 from bot.ui.keyboards import LANGUAGE_NAMES
@@ -58,8 +59,10 @@ async def language_chosen(query: CallbackQuery, callback_data: Pick, services: S
 
 @router.message(Command("new"))
 @router.message(MenuButton("new"))
-async def new(message: Message, state: FSMContext, services: Services) -> None:
-    await new_request.begin(message, state, services)
+async def new(
+    message: Message, state: FSMContext, services: Services, arrival: Arrival
+) -> None:
+    await new_request.begin(message, state, services, arrival)
 
 
 @router.message(Command("my"))
@@ -84,7 +87,9 @@ async def forget_me(message: Message, state: FSMContext) -> None:
 
 
 @router.callback_query(Pick.filter(F.field == "forget"))
-async def forget_confirmed(query: CallbackQuery, callback_data: Pick, services: Services) -> None:
+async def forget_confirmed(
+    query: CallbackQuery, callback_data: Pick, services: Services, state: FSMContext
+) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
         return
@@ -92,6 +97,7 @@ async def forget_confirmed(query: CallbackQuery, callback_data: Pick, services: 
         await query.message.edit_text(_("Nothing was erased."), reply_markup=None)
         return
     await services.residents.forget(query.from_user.id)
+    await state.clear()  # the dialog storage may remember what was just erased
     await query.message.edit_text(
         _("Your personal data is erased. Send /start if you ever want to use the help desk again."),
         reply_markup=None,

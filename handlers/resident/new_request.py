@@ -5,14 +5,17 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.kinds import Hazard, Place, TicketKind
 from bot.services import Services
 from bot.services.tickets import Draft
+from bot.services.updates import Arrival
 from bot.ui import keyboards, texts
 from bot.ui.callbacks import Pick
 from bot.ui.format import h
+from handlers.middlewares import sender_info
 from handlers.resident.common import show_menu
 from handlers.states import EmergencyDetails, NewRequest
 
@@ -24,10 +27,12 @@ FILE_REFUSALS = {
 }
 
 
-async def begin(message: Message, state: FSMContext, services: Services) -> None:
+async def begin(
+    message: Message, state: FSMContext, services: Services, arrival: Arrival
+) -> None:
     user = message.from_user
     assert user is not None
-    info = await services.residents.info(user.id)
+    info = sender_info(arrival)
     await state.clear()
     if info.standing != "verified":
         await message.answer(_("Please finish registration first: send /start."))
@@ -71,8 +76,8 @@ async def kind(
 
 
 async def _locale(state: FSMContext, services: Services, query: CallbackQuery) -> str:
-    info = await services.residents.info(query.from_user.id)
-    return info.locale
+    # The locale middleware chose the resident's own language for this update.
+    return get_i18n().current_locale
 
 
 @router.callback_query(NewRequest.category, Pick.filter(F.field == "category"))

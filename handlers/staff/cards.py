@@ -65,16 +65,20 @@ async def card_tap(
             storage=state.storage,
             key=StorageKey(bot_id=bot.id, chat_id=user_id, user_id=user_id),
         )
+        # Waiting for the answer before asking: a reply typed at once must find the prompt.
+        before = (await private.get_state(), await private.get_data())
+        await private.set_state(PROMPTED[event])
+        await private.set_data({"ticket_id": callback_data.ticket_id, "photos": []})
         try:
             await bot.send_message(user_id, prompt_text(event, check.number or ""))
         except (TelegramForbiddenError, TelegramBadRequest):
+            await private.set_state(before[0])
+            await private.set_data(before[1])
             await query.answer(
                 _("Please open a private chat with me and press Start first, then tap again."),
                 show_alert=True,
             )
             return
-        await private.set_state(PROMPTED[event])
-        await private.set_data({"ticket_id": callback_data.ticket_id, "photos": []})
         await query.answer(_("I have written to you privately."))
         return
     result = await services.tickets.act(user_id, callback_data.ticket_id, event)

@@ -23,12 +23,12 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.sender import LEASE, MAX_BACKOFF, OutboxSender
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.lifecycle import Event
+from bot.emulator.server import FakeTelegram
 from bot.ui.callbacks import Pick
 from storage.engine import make_sessionmaker
 from storage.models import Department, Outbox, Resident, Ticket
 from storage.outbox_repo import enqueue
 from tests.e2e.harness import PLUMBING, Stack
-from tests.fakeapi.server import FakeTelegram
 
 RESIDENTS = 100
 NOTICES_PER_CHAT = 5
@@ -437,23 +437,24 @@ def slow_first_lookup(
     user_id: int | None = None,
     limit: float = 0.5,
 ) -> Slowed:
-    """The next look-up of a resident (every update starts with one) waits until ``until`` is
-    set, or ``limit`` seconds: if another update overtakes it, it can finish meanwhile."""
-    residents = stack.app.services.residents
-    original = residents.info
+    """The next look-up of who sent an update (every update starts with one) waits until
+    ``until`` is set, or ``limit`` seconds: if another update overtakes it, it can finish
+    meanwhile."""
+    updates = stack.app.services.updates
+    original = updates.arrive
     slowed = Slowed()
     armed = [True]
 
-    async def info(telegram_id: int) -> Any:
-        if armed[0] and (user_id is None or telegram_id == user_id):
+    async def arrive(update_id: int, sender: int | None, chat_id: int | None, private: bool) -> Any:
+        if armed[0] and (user_id is None or sender == user_id):
             armed[0] = False
             try:
                 await asyncio.wait_for(until.wait(), limit)
             except TimeoutError:
                 slowed.timed_out = True
-        return await original(telegram_id)
+        return await original(update_id, sender, chat_id, private)
 
-    monkeypatch.setattr(residents, "info", info)
+    monkeypatch.setattr(updates, "arrive", arrive)
     return slowed
 
 

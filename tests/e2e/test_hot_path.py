@@ -1,0 +1,74 @@
+"""What an update costs the database: the common updates take one transaction (recording the
+update and reading who sent it), not nine. Counted with SQLAlchemy's ``begin`` event."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import event
+
+from storage.fsm import DatabaseStorage
+from tests.e2e.harness import Stack
+
+
+@contextmanager
+def counting(stack: Stack) -> Iterator[list[int]]:
+    count = [0]
+
+    def begun(_connection: object) -> None:
+        count[0] += 1
+
+    event.listen(stack.app.engine.sync_engine, "begin", begun)
+    try:
+        yield count
+    finally:
+        event.remove(stack.app.engine.sync_engine, "begin", begun)
+
+
+async def handle(stack: Stack, update: dict[str, Any]) -> None:
+    """The update alone (answered directly: the outbox sender is not involved)."""
+    await stack.app.dispatcher.feed_raw_update(stack.app.bot, update)
+
+
+async def test_a_residents_help_and_chat_take_one_transaction_each(stack: Stack) -> None:
+    alice = await stack.register("alice")
+    await stack.feed(alice.command("help"))  # the dialog storage has now seen alice
+    with counting(stack) as help_count:
+        await handle(stack, alice.command("help"))
+    assert "How to use this bot" in stack.last(alice.id).content
+    with counting(stack) as my_count:
+        await handle(stack, alice.command("my"))
+    assert help_count == [1]
+    assert my_count == [2]  # + reading her requests
+    assert await stack.app.sender.drain() == 0  # nothing was queued, so nothing was woken
+
+
+async def test_a_manager_still_gets_the_console_help(stack: Stack) -> None:
+    mia = await stack.staff("mia")
+    await stack.feed(mia.command("help"))
+    assert "/stats" in stack.last(mia.id).content
+
+
+async def test_dialog_storage_skips_writes_that_change_nothing_and_survives_a_restart(
+    stack: Stack,
+) -> None:
+    storage = DatabaseStorage(stack.app.sessions)
+    key = StorageKey(bot_id=1, chat_id=5, user_id=5)
+    with counting(stack) as cleared:
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+    assert cleared == [1]  # one read to learn there is nothing; no write
+    await storage.set_state(key, "NewRequest:description")
+    photos = ["a"]
+    await storage.set_data(key, {"photos": photos})
+    photos.append("b")  # the caller's list is not the stored one
+    got = await storage.get_data(key)
+    got["photos"].append("c")  # nor is what it hands out
+    restarted = DatabaseStorage(stack.app.sessions)
+    assert await restarted.get_state(key) == "NewRequest:description"
+    assert await restarted.get_data(key) == {"photos": ["a"]}
+    assert await storage.get_data(key) == {"photos": ["a"]}
+    await storage.set_state(key, None)
+    await storage.set_data(key, {})
+    assert await DatabaseStorage(stack.app.sessions).get_state(key) is None
