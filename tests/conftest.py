@@ -4,8 +4,12 @@ PostgreSQL is used when reachable at TEST_POSTGRES_URL (default the CI server); 
 an unreachable server fails the run instead of skipping.
 """
 
+# First, as in production: aiogram's types are then built on first use (bot/telegram_models.py).
+import bot  # noqa: F401, I001
+
 import os
 import socket
+
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path

@@ -574,7 +574,9 @@ async def compute(
                 func.count(Ticket.id),
                 _count_if(Ticket.kind == TicketKind.COMPLAINT.value),
                 *compliance_columns(now),
-                *[func.count(value) for value in values],
+                # A duration is there when its step was reached: counting the column spares
+                # parsing two timestamps per row on SQLite.
+                *[func.count(getattr(Ticket, done)) for _n, done, _d in STEPS],
                 *(  # PostgreSQL: the percentiles in the same read
                     func.percentile_cont(literal(p, Float)).within_group(value)
                     for value in (values if dialect == "postgresql" else [])

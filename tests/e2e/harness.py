@@ -2,7 +2,7 @@
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ class Stack:
     async def tick(self, **advance: float) -> None:
         """Move the clock, run the scheduler's jobs once, deliver what they queued."""
         if advance:
-            self.clock.advance(**advance)
+            self.clock.advance(timedelta(**advance))
         await jobs.tick(self.app.services)
         await self.app.sender.drain()
 

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import zxingcpp
@@ -524,7 +525,10 @@ async def test_help_and_command_menus(live: Stack) -> None:
     assert "How to use this bot" in live.last(alice.id).content
 
     assert await publish_commands(live.app.bot, live.app.services) >= 6
-    names = lambda scope, code="": [c["command"] for c in live.tg.commands(scope, code)]  # noqa: E731
+
+    def names(scope: dict[str, Any], code: str = "") -> list[str]:
+        return [c["command"] for c in live.tg.commands(scope, code)]
+
     assert "new" in names({"type": "default"}) and "stats" not in names({"type": "default"})
     assert names({"type": "all_group_chats"}) == ["bind"]
     assert "stats" in names({"type": "chat", "chat_id": MANAGERS})

@@ -8,6 +8,7 @@ the holiday and the clock change shape them as they would in production.
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -57,8 +58,10 @@ OTHER_ESTATE = (
 )
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def deps_for(engine: AsyncEngine, now: datetime = NOW) -> ServiceDeps:
@@ -376,7 +379,7 @@ async def seed_quarter(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
         return Seeded(estate.id, other.id, {k: v.id for k, v in t.items()})
 
 
-def interpolated(values: list[float], p: float) -> float:
+def interpolated(values: Sequence[float], p: float) -> float:
     """The reference definition (percentile_cont): linear between closest ranks."""
     ordered = sorted(values)
     pos = p * (len(ordered) - 1)
