@@ -9,6 +9,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.services import Services
 from handlers import announce, fallback, manager
+from handlers.inline_filters import run_sync_filters_inline
 from handlers.middlewares import FloodControl, LocaleMiddleware, RecordArrival, WakeSender
 from handlers.resident import chat, menu, my_requests, new_request, onboarding, poll
 from handlers.staff import cards, groups, leads, prompts
@@ -63,4 +64,5 @@ def build_dispatcher(
         _resident_router(),
         *_detached(fallback.router),
     )
+    run_sync_filters_inline(dp)
     return dp

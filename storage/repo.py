@@ -1,6 +1,8 @@
 """Queries the services share."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +26,16 @@ OPEN_STATUSES = [s.value for s in Status if s not in FINAL_STATUSES]
 
 async def resident_by_telegram(session: AsyncSession, telegram_id: int) -> Resident | None:
     return await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
+
+
+async def resident_ids(session: AsyncSession, telegram_id: int) -> tuple[int, int] | None:
+    """(id, estate id) of the resident, without loading the entity and its flat."""
+    row = (
+        await session.execute(
+            select(Resident.id, Resident.estate_id).where(Resident.telegram_id == telegram_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def staff_by_telegram(
@@ -123,22 +135,32 @@ async def ticket_events(session: AsyncSession, ticket_id: int) -> Sequence[Ticke
     ).all()
 
 
+@dataclass(frozen=True)
+class TicketLine:
+    """What a line of "My requests" shows of a request (no entity: a Ticket loads five joined
+    relationships, ~30 objects for one page)."""
+
+    id: int
+    number: str
+    kind: str
+    status: str
+    created_at: datetime
+
+
 async def resident_tickets_page(
     session: AsyncSession, resident_id: int, page: int, size: int
-) -> tuple[Sequence[Ticket], int]:
+) -> tuple[list[TicketLine], int]:
     total = int(
         await session.scalar(
             select(func.count()).select_from(Ticket).where(Ticket.resident_id == resident_id)
         )
         or 0
     )
-    rows = (
-        await session.scalars(
-            select(Ticket)
-            .where(Ticket.resident_id == resident_id)
-            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-            .offset(page * size)
-            .limit(size)
-        )
-    ).all()
-    return rows, total
+    rows = await session.execute(
+        select(Ticket.id, Ticket.number, Ticket.kind, Ticket.status, Ticket.created_at)
+        .where(Ticket.resident_id == resident_id)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .offset(page * size)
+        .limit(size)
+    )
+    return [TicketLine(*row) for row in rows], total

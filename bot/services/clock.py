@@ -38,6 +38,7 @@ NOT_ON_SITE = [Status.NEW.value, Status.CLAIMED.value]
 NOT_RESOLVED = [s.value for s in Status if s.is_open and s not in AWAITING_CONFIRMATION]
 AWAITING = [s.value for s in AWAITING_CONFIRMATION]
 BATCH = 1000  # rows claimed per statement
+ASSIGNEE, RESIDENT = "assignee", "resident"  # what a step's messages read beyond the department
 STEP_BUDGET = 10.0  # seconds a step may keep taking batches in one sweep; the rest waits a tick
 
 
@@ -179,6 +180,7 @@ class ClockService(Service):
             still=still,
             message=message,
             event=f"overdue_{level}",
+            load=frozenset({ASSIGNEE}),  # "Taken by …" in the alert
         )
 
     async def technician_reminders(
@@ -213,6 +215,7 @@ class ClockService(Service):
             statuses=[Status.CLAIMED.value, Status.ON_THE_WAY.value],
             still=[Ticket.started_at.is_(None)],
             message=message,
+            load=frozenset({ASSIGNEE}),
         )
 
     async def resume_holds(
@@ -270,6 +273,7 @@ class ClockService(Service):
                 statuses=AWAITING,
                 where=[Ticket.estate_id == estate_id],
                 message=message,
+                load=frozenset({RESIDENT}),
             )
         return done
 
@@ -383,6 +387,7 @@ class ClockService(Service):
         still: Iterable[ColumnElement[bool]] = (),
         where: Iterable[ColumnElement[bool]] = (),
         event: str | None = None,
+        load: frozenset[str] = frozenset(),
     ) -> int:
         """One level of the ladder for every ticket due for it, a batch per transaction: claim
         the batch with ``UPDATE … WHERE <done> IS NULL AND <status and still> … RETURNING``
@@ -437,7 +442,7 @@ class ClockService(Service):
                 if not rows:
                     break
                 rows.sort(key=lambda row: row.id)
-                tickets = await self._due_tickets(session, rows, departments)
+                tickets = await self._due_tickets(session, rows, departments, load)
                 batches: dict[int, OutboxRows] = {}
                 for ticket in tickets:
                     batch = batches.get(ticket.estate_id)
@@ -459,23 +464,29 @@ class ClockService(Service):
         return total
 
     async def _due_tickets(
-        self, session: AsyncSession, rows: Sequence[Any], departments: dict[int, Department]
+        self,
+        session: AsyncSession,
+        rows: Sequence[Any],
+        departments: dict[int, Department],
+        load: frozenset[str],
     ) -> list[DueTicket]:
-        """The claimed rows with their department, assignee and resident (one query each)."""
+        """The claimed rows with their department, and their assignee and resident when the
+        step's messages need them (``load``; one query each: loading 1,000 residents nobody
+        reads was a third of a claim-reminder batch)."""
         wanted = {row.department_id for row in rows} - departments.keys()
         if wanted:
             found = await session.scalars(select(Department).where(Department.id.in_(wanted)))
             departments.update({d.id: d for d in found})
         staff: dict[int, Staff] = {}
         assignees = {row.assignee_id for row in rows if row.assignee_id is not None}
-        if assignees:
+        if assignees and ASSIGNEE in load:
             found_staff = await session.scalars(
                 select(Staff).where(Staff.id.in_(assignees)).options(raiseload("*"))
             )
             staff = {s.id: s for s in found_staff}
         residents: dict[int, Resident] = {}
         resident_ids = {row.resident_id for row in rows if row.resident_id is not None}
-        if resident_ids:
+        if resident_ids and RESIDENT in load:
             found_residents = await session.scalars(
                 select(Resident).where(Resident.id.in_(resident_ids)).options(raiseload("*"))
             )

@@ -412,13 +412,14 @@ class TicketService(Service):
     # ---- what residents read ------------------------------------------------------------
     async def resident_page(self, telegram_id: int, page: int, locale: str) -> ResidentPage | None:
         async with self.transaction() as session:
-            resident = await repo.resident_by_telegram(session, telegram_id)
+            resident = await repo.resident_ids(session, telegram_id)
             if resident is None:
                 return None
+            resident_id, estate_id = resident
             rows, total = await repo.resident_tickets_page(
-                session, resident.id, max(page, 0), PAGE_SIZE
+                session, resident_id, max(page, 0), PAGE_SIZE
             )
-            out = await self.outgoing(session, resident.estate_id)
+            out = await self.outgoing(session, estate_id)
             _ = self.tr(locale)
             pages = max(1, -(-total // PAGE_SIZE))
             entries = [(t.id, texts.ticket_list_line(_, t, out.ctx.tz)) for t in rows]

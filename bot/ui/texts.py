@@ -12,6 +12,7 @@ from bot.i18n import Gettext
 from bot.ui.format import clip, h, html_to_plain, local_time, utf16_len
 from bot.ui.labels import event_label, kind_label, status_label
 from storage.models import Category, Ticket, TicketEvent
+from storage.repo import TicketLine
 
 DESCRIPTION_LIMIT = 2000
 MAX_PHOTOS = 5
@@ -182,7 +183,7 @@ def relay_to_group(_: Gettext, number: str, text: str) -> str:
     return _("💬 Resident about <b>{number}</b>:").format(number=number) + "\n" + h(clip(text, 3500))
 
 
-def ticket_list_line(_: Gettext, ticket: Ticket, tz: str) -> str:
+def ticket_list_line(_: Gettext, ticket: "Ticket | TicketLine", tz: str) -> str:
     return f"{ticket.number} · {kind_label(_, ticket.kind)} · {status_label(_, ticket.status)} · {local_time(ticket.created_at, tz)}"
 
 

@@ -82,6 +82,8 @@ async def test_unclaimed_emergency_escalates_once_per_level(fast: Stack) -> None
     await fast.tick(seconds=600)  # resolve deadline passes too; the on-site level never repeats
     assert count(fast, MANAGERS, f"nobody reached {number} on site") == 1
     assert count(fast, MANAGERS, f"{number} was not resolved") == 1
+    resolve_alert = next(t for t in fast.texts(MANAGERS) if f"{number} was not resolved" in t)
+    assert "Taken by Sam Carter" in resolve_alert  # the alert names who has the job
     assert count(fast, sam.id, "should have been started") == 1
 
 

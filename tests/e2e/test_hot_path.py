@@ -1,10 +1,12 @@
 """What an update costs the database: the common updates take one transaction (recording the
 update and reading who sent it), not nine. Counted with SQLAlchemy's ``begin`` event."""
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import event
 
@@ -72,3 +74,36 @@ async def test_dialog_storage_skips_writes_that_change_nothing_and_survives_a_re
     await storage.set_state(key, None)
     await storage.set_data(key, {})
     assert await DatabaseStorage(stack.app.sessions).get_state(key) is None
+
+
+async def test_filters_run_inline_not_on_threads(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiogram hands synchronous filters (magic filters included) to ``asyncio.to_thread``;
+    ours run inline (handlers/inline_filters.py), so the common updates never leave the loop.
+    Filtering still works: each update reaches its own handler."""
+    assert all(
+        found.awaitable
+        for router in stack.app.dispatcher.chain_tail
+        for observer in router.observers.values()
+        for handler in [observer._handler, *observer.handlers]
+        for found in handler.filters or []
+    )
+    alice = await stack.register("alice")
+    sam = await stack.staff("sam")
+    number = await stack.file_quick(alice, "drip")
+    hops: list[object] = []
+    real = asyncio.to_thread
+
+    async def counted(function: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(function)
+        return await real(function, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    await handle(stack, alice.command("help"))
+    assert "How to use this bot" in stack.last(alice.id).content
+    await handle(stack, alice.command("my"))
+    assert any(number in text for row in stack.last(alice.id).button_texts for text in row)
+    await handle(stack, alice.text("is anyone there?"))
+    await handle(stack, sam.command("help"))
+    assert hops == []
