@@ -90,11 +90,36 @@ async def frontdoor(args: argparse.Namespace) -> None:
         values["redis_url"] = args.redis
         values["redis_prefix"] = f"fdbench{args.port}"
     settings = Settings(_env_file=None, **values)
-    app = build_app(settings, clock=ShiftedClock())
+    engine = _inline_sqlite_engine(args.db) if "sqlite-inline" in args.experiment else None
+    app = build_app(settings, clock=ShiftedClock(), engine=engine)
     if "sql-timing" in args.experiment:
         _time_statements(app.engine)
     wrap_aiogram(app.dispatcher, Notifier(args.notify))
     await run(app, "all")
+
+
+def _inline_sqlite_engine(url: str) -> Any:
+    """Experiment ``sqlite-inline``: SQLite statements run on the event loop's thread instead of
+    a round trip to aiosqlite's worker thread each (the loop blocks while SQLite works)."""
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from storage.engine import _tune_sqlite
+
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30, "check_same_thread": False},
+        pool_size=1, max_overflow=0, pool_timeout=120,
+    )
+    _tune_sqlite(engine)
+
+    async def inline(function: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _inline(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection._connection._execute = inline
+
+    return engine
 
 
 def _time_statements(engine: Any) -> None:

@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, select
+from sqlalchemy import Table, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,7 +70,11 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         return
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Outbox).on_conflict_do_nothing(index_elements=["key"])
+    # The table, not the entity: with the entity the session takes its bulk-INSERT path
+    # (~25 us a row of bookkeeping); with the table it is the driver's executemany.
+    statement = insert(cast(Table, Outbox.__table__)).on_conflict_do_nothing(
+        index_elements=["key"]
+    )
     await session.execute(statement, list(rows))
     queued.total += len(rows)
 

@@ -419,14 +419,14 @@ class ClockService(Service):
                 .cte("candidates")
                 .prefix_with("MATERIALIZED")
             )
+            # Of the table, not the entity: no ORM bookkeeping for the 1,000 rows returned.
             return (
-                update(Ticket)
+                update(cast(Table, Ticket.__table__))
                 .where(
                     Ticket.id.in_(select(candidates.c.id)), Ticket.status == status, *conditions
                 )
                 .values({done.key: now})
                 .returning(*RETURNED)
-                .execution_options(synchronize_session=False)
             )
 
         total = 0

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.base import Service
@@ -20,16 +20,18 @@ class StaffInfo:
     locale: str | None
 
 
+def staff_columns(telegram_id: int) -> Select[int, str, str, str | None]:
+    """What ``StaffInfo`` holds of an active staff member (columns only, see
+    ``resident_columns``: no Staff entity, so no departments loaded with it)."""
+    return (
+        select(Staff.id, Staff.name, Staff.role, Staff.language)
+        .where(Staff.telegram_id == telegram_id, Staff.active.is_(True))
+        .order_by(Staff.id)
+    )
+
+
 async def staff_info(session: AsyncSession, telegram_id: int) -> StaffInfo | None:
-    # Columns only (see resident_info): no Staff entity, so no departments loaded with it.
-    row = (
-        await session.execute(
-            select(Staff.id, Staff.name, Staff.role, Staff.language)
-            .where(Staff.telegram_id == telegram_id, Staff.active.is_(True))
-            .order_by(Staff.id)
-            .limit(1)
-        )
-    ).first()
+    row = (await session.execute(staff_columns(telegram_id).limit(1))).first()
     return StaffInfo(row[0], row[1], row[2], row[3]) if row is not None else None
 
 

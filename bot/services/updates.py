@@ -4,14 +4,14 @@ sent them, read in the same transaction."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.base import Service
-from bot.services.residents import ResidentInfo, resident_info
-from bot.services.staff import StaffInfo, group_language, staff_info
-from storage.models import ProcessedUpdate
+from bot.services.residents import ResidentInfo, resident_columns
+from bot.services.staff import StaffInfo, group_language, staff_columns
+from storage.models import Estate, ProcessedUpdate
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,36 @@ class Arrival:
     resident: ResidentInfo | None = None  # private chats
     staff: StaffInfo | None = None  # private chats; None for residents and strangers
     group_locale: str | None = None  # group chats
+
+
+async def who_is(session: AsyncSession, telegram_id: int) -> tuple[ResidentInfo, StaffInfo | None]:
+    """``resident_info`` and ``staff_info`` in one statement: on SQLite every statement is a
+    round trip to the driver's thread while the only connection is held, so the hot path's
+    transaction is as long as its statements are many."""
+    resident = resident_columns(telegram_id).limit(1).subquery("resident")
+    staff = staff_columns(telegram_id).limit(1).subquery("staff")
+    row = (
+        await session.execute(
+            select(
+                select(Estate.name).order_by(Estate.id).limit(1).scalar_subquery(),
+                *resident.c,
+                *staff.c,
+            )
+            .select_from(select(literal(1).label("one")).subquery("one"))
+            .outerjoin(resident, true())
+            .outerjoin(staff, true())
+        )
+    ).one()
+    estate_name, status, language, unreachable, flat, building = row[:6]
+    staff_id, staff_name, role, staff_language = row[6:]
+    found = (
+        ResidentInfo("unknown", "en", estate_name)
+        if status is None
+        else ResidentInfo(status, language, estate_name, flat, building, unreachable)
+    )
+    return found, (
+        StaffInfo(staff_id, staff_name, role, staff_language) if staff_id is not None else None
+    )
 
 
 class UpdateLog(Service):
@@ -36,11 +66,8 @@ class UpdateLog(Service):
                 return Arrival(duplicate=False)
             if not private and chat_id is not None:
                 return Arrival(duplicate=False, group_locale=await group_language(session, chat_id))
-            return Arrival(
-                duplicate=False,
-                resident=await resident_info(session, user_id),
-                staff=await staff_info(session, user_id),
-            )
+            resident, staff = await who_is(session, user_id)
+            return Arrival(duplicate=False, resident=resident, staff=staff)
 
     async def _record(self, session: AsyncSession, update_id: int) -> bool:
         """Record the update; True if it had been recorded before."""
