@@ -246,7 +246,12 @@ async def test_a_repair_from_start_to_stars_through_the_page_api(page: Page) -> 
 
     # the resident confirms and rates
     await page.step(me, me, "Yes, fixed", "How satisfied")
-    await page.step(me, me, "⭐⭐⭐⭐⭐", "")
+    poll = await page.bot_says(me, "How satisfied")
+    await page.press(me, me, poll, "⭐⭐⭐⭐⭐")
+    # the poll moves on to its next question in place (an edit, not a new message), and the
+    # closing notice arrives whenever the outbox sends it (before or after the tap)
+    await page.bot_says(me, "attitude")
+    await page.bot_says(me, "The request is closed")
 
     # the managers' chat: /stats counts it
     before = await page.last_id(managers)
