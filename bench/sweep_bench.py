@@ -40,6 +40,7 @@ from bench.common import (
 )
 
 NOW = MORNING + timedelta(hours=2)
+LAYOUTS = ("recent", "scattered")  # where in the table the due requests are: see ticket_select
 COLUMNS = (
     "estate_id, kind, seq, number, category_id, department_id, resident_id, flat_id, building_id, "
     "place, description, emergency, status, version, created_at, claimed_at, resolved_at, "
@@ -53,6 +54,7 @@ class SweepResult:
     database: str
     rows: int
     due: int
+    layout: str
     generate_seconds: float = 0.0
     first_sweep: float = 0.0
     first_counts: dict[str, int] = field(default_factory=dict)
@@ -66,8 +68,13 @@ class SweepResult:
     failed: str | None = None
 
 
-def ticket_select(dialect: str, rows: int, due: int, ids: dict[str, Any], residents: int) -> str:
-    """Request i: every (rows // due)-th is new and due for its claim reminder."""
+def ticket_select(
+    dialect: str, rows: int, due: int, ids: dict[str, Any], residents: int, layout: str
+) -> str:
+    """Request i: with ``layout="scattered"`` every (rows // due)-th is new and due for its claim
+    reminder, spread through the whole table (one due row per few pages: the worst case for
+    writing them); with ``layout="recent"`` the newest ``due`` are, as they are in an estate,
+    where a claim reminder is due for requests filed in the last half hour."""
     every = max(1, rows // due)
     with_, source = series(dialect, rows)
     false = "false" if dialect == "postgresql" else "0"
@@ -76,7 +83,9 @@ def ticket_select(dialect: str, rows: int, due: int, ids: dict[str, Any], reside
     first_flat, n_flats = flats[0][0], len(flats)
     first_resident = ids["first_resident"]
     created = "-86400 * 365 + (i * 31) % (86400 * 364)"
-    is_due = f"i % {every} = 0 AND i / {every} <= {due}"
+    is_due = (
+        f"i % {every} = 0 AND i / {every} <= {due}" if layout == "scattered" else f"i > {rows - due}"
+    )
     other_open = f"i % {every} BETWEEN 1 AND 4"
     status = (
         f"CASE WHEN {is_due} THEN 'new' "
@@ -109,7 +118,7 @@ def ticket_select(dialect: str, rows: int, due: int, ids: dict[str, Any], reside
     """
 
 
-async def generate(engine: Any, rows: int, due: int) -> None:
+async def generate(engine: Any, rows: int, due: int, layout: str) -> None:
     dialect = engine.dialect.name
     await seed_residents(engine, 1000)
     ids = await estate_ids(engine)
@@ -117,7 +126,7 @@ async def generate(engine: Any, rows: int, due: int) -> None:
         ids["first_resident"] = await connection.scalar(text("SELECT min(id) FROM residents"))
     async with engine.begin() as connection:
         await connection.execute(
-            text(f"INSERT INTO tickets ({COLUMNS}) {ticket_select(dialect, rows, due, ids, 1000)}")
+            text(f"INSERT INTO tickets ({COLUMNS}) {ticket_select(dialect, rows, due, ids, 1000, layout)}")
         )
         await connection.execute(
             text("INSERT INTO ticket_counters (estate_id, kind, last) VALUES (:e, 'repair', :n)"),
@@ -127,7 +136,9 @@ async def generate(engine: Any, rows: int, due: int) -> None:
         await connection.execute(text("ANALYZE"))
 
 
-async def bench_one(url: str, rows: int, due: int, profile: bool, drain: bool = False) -> SweepResult:
+async def bench_one(
+    url: str, rows: int, due: int, profile: bool, drain: bool = False, layout: str = "scattered"
+) -> SweepResult:
     from bot.domain.clock import FakeClock
     from bot.i18n import Translator, make_i18n
     from bot.services import Services
@@ -135,12 +146,12 @@ async def bench_one(url: str, rows: int, due: int, profile: bool, drain: bool = 
     from storage.engine import make_engine, make_sessionmaker
 
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    result = SweepResult(database, rows, due)
+    result = SweepResult(database, rows, due, layout)
     await prepare_database(url)
     engine = make_engine(url)
     try:
         started = time.perf_counter()
-        await generate(engine, rows, due)
+        await generate(engine, rows, due, layout)
         result.generate_seconds = time.perf_counter() - started
         services = Services.build(
             ServiceDeps(make_sessionmaker(engine), FakeClock(NOW), Translator(make_i18n()))
@@ -158,7 +169,7 @@ async def bench_one(url: str, rows: int, due: int, profile: bool, drain: bool = 
             profiler.stop()
             out = BENCH / "profiles"
             out.mkdir(exist_ok=True)
-            result.profile = out / f"sweep-{database.lower()}.txt"
+            result.profile = out / f"sweep-{database.lower()}-{layout}.txt"
             result.profile.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
         result.first_counts = dict(report.counts)
         result.reminders_sent = report.counts.get("claim_reminders", 0)
@@ -195,7 +206,7 @@ async def bench_one(url: str, rows: int, due: int, profile: bool, drain: bool = 
             profiler.start()
             await services.clock.sweep()
             profiler.stop()
-            (BENCH / "profiles" / f"sweep-idle-{database.lower()}.txt").write_text(
+            (BENCH / "profiles" / f"sweep-idle-{database.lower()}-{layout}.txt").write_text(
                 profiler.output_text(unicode=True, color=False, show_all=False)
             )
     except Exception as error:  # reported in the table
@@ -206,21 +217,24 @@ async def bench_one(url: str, rows: int, due: int, profile: bool, drain: bool = 
 
 
 async def run_all(rows: int, due: int, only: str | None, profile: bool,
-                  drain: bool = False) -> list[SweepResult]:
+                  drain: bool = False, layouts: tuple[str, ...] = LAYOUTS) -> list[SweepResult]:
     results = []
-    if only != "postgres":
-        with tempfile.TemporaryDirectory(prefix="fdbench-sweep-") as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'sweep.db'}"
-            results.append(await bench_one(url, rows, due, profile, drain))
-    if only != "sqlite":
-        if pg_reachable():
-            url = await pg_recreate()
-            try:
-                results.append(await bench_one(url, rows, due, profile, drain))
-            finally:
-                await pg_drop()
-        else:
-            results.append(SweepResult("PostgreSQL", rows, due, failed="PostgreSQL not reachable"))
+    for layout in layouts:
+        if only != "postgres":
+            with tempfile.TemporaryDirectory(prefix="fdbench-sweep-") as folder:
+                url = f"sqlite+aiosqlite:///{Path(folder) / 'sweep.db'}"
+                results.append(await bench_one(url, rows, due, profile, drain, layout))
+        if only != "sqlite":
+            if pg_reachable():
+                url = await pg_recreate()
+                try:
+                    results.append(await bench_one(url, rows, due, profile, drain, layout))
+                finally:
+                    await pg_drop()
+            else:
+                results.append(
+                    SweepResult("PostgreSQL", rows, due, layout, failed="PostgreSQL not reachable")
+                )
     return results
 
 
@@ -228,7 +242,7 @@ def describe(result: SweepResult) -> str:
     if result.failed:
         return f"{result.database}: FAILED {result.failed}"
     return (
-        f"{result.database}: {result.rows:,} requests generated in {result.generate_seconds:.1f} s; "
+        f"{result.database} ({result.layout}): {result.rows:,} requests generated in {result.generate_seconds:.1f} s; "
         f"first sweep {result.first_sweep * 1000:.0f} ms {result.first_counts}; "
         f"{'~' if result.drained_estimated else ''}{result.sweeps_to_drain} sweeps "
         f"({'estimated' if result.drained_estimated else 'measured'}) to send all {result.due:,}, "
@@ -242,9 +256,11 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--layout", choices=LAYOUTS, help="where the due requests are (default: both)")
     parser.add_argument("--drain", action="store_true", help="sweep until all are sent (slow)")
     args = parser.parse_args()
-    for result in asyncio.run(run_all(args.rows, args.due, args.only, args.profile, args.drain)):
+    for result in asyncio.run(run_all(args.rows, args.due, args.only, args.profile, args.drain,
+                                          (args.layout,) if args.layout else LAYOUTS)):
         print(describe(result))
 
 

@@ -104,6 +104,7 @@ def build_app(
         on_group_lost=services.reachability.group_lost,
         on_result=lambda result: metrics.sends.labels(result).inc(),
         in_flight=settings.send_in_flight,
+        render=services.clock.render,
     )
     storage, isolation = dialog_storage(settings, sessions)
     dispatcher = build_dispatcher(

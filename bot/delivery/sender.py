@@ -19,6 +19,10 @@ the row is marked failed and logged; "message is not modified" is success; an ed
 whose message is gone posts the card again; a group upgraded to a supergroup is followed; HTML
 Telegram refuses (or a text that is too long) is sent again as plain text and logged as the
 formatting bug it is; 403 marks the chat unreachable.
+
+Written at send time: a row the clock queued in SQL carries ``payload["render"]`` instead of a
+text; ``render`` writes it just before each try, or says it is no longer owed (the row is
+marked ``moot`` and nothing is sent).
 """
 
 import asyncio
@@ -72,6 +76,8 @@ CARD_LOST = ("message to edit not found", "message_id_invalid", "message can't b
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 ChatHook = Callable[[int], Awaitable[None]]
+# (template, ticket id) -> the payload's text (and markup), or None when no longer owed
+Renderer = Callable[[str, int], Awaitable[dict[str, Any] | None]]
 T = TypeVar("T")
 
 
@@ -96,6 +102,10 @@ class Outcome:
     payload: dict[str, Any] | None = None  # the row's payload to store with a retry
 
 
+class NoLongerOwed(Exception):
+    """A message written at send time whose occasion has passed (the request moved on)."""
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -111,10 +121,13 @@ class OutboxSender:
         on_group_lost: ChatHook | None = None,
         on_result: Callable[[str], None] | None = None,
         in_flight: int = 1,
+        render: Renderer | None = None,
     ) -> None:
         """``on_blocked(chat_id)``: a resident blocked the bot (default: mark them unreachable);
         ``on_group_lost(chat_id)``: a department group removed the bot (default: mark the
-        department's chat lost). Hooks let the services also refresh cards and alert managers."""
+        department's chat lost). Hooks let the services also refresh cards and alert managers.
+        ``render(template, ticket_id)`` writes the rows the clock queued unwritten
+        (``payload["render"]``) just before they are sent."""
         self.bot = bot
         self.sessions = sessions
         self.clock = clock
@@ -125,6 +138,7 @@ class OutboxSender:
         self.on_blocked = on_blocked
         self.on_group_lost = on_group_lost
         self.on_result = on_result
+        self.render = render
         # At most this many rows are between "sent" and "marked" at any moment: a crash can
         # repeat no more than these. 1 keeps the guarantee at one message; more trade it for
         # throughput when Telegram's round trip is long.
@@ -307,6 +321,8 @@ class OutboxSender:
         try:
             await self._deliver(row, progress)
             return Outcome("sent", progress)
+        except NoLongerOwed:
+            return Outcome("moot", progress, "no longer owed")
         except TelegramRetryAfter as error:
             self.pacer.defer(row.chat_id, error.retry_after)
             return Outcome(
@@ -394,6 +410,8 @@ class OutboxSender:
         values: dict[str, Any] = {"attempts": Outbox.attempts + 1, "last_error": outcome.error}
         if outcome.status == "sent":
             values.update(status="sent", sent_at=now, message_id=outcome.progress.message_id)
+        elif outcome.status == "moot":
+            values["status"] = "moot"
         elif outcome.status == "retry":
             values["status"] = queue.PENDING
             values["next_attempt_at"] = now + timedelta(seconds=outcome.delay)
@@ -425,7 +443,7 @@ class OutboxSender:
 
     # ---- the Bot API calls --------------------------------------------------------------
     async def _deliver(self, row: Outbox, progress: Progress) -> None:
-        data = row.payload
+        data = await self._written(row)
         markup = _markup(data.get("markup"))
         if row.op == "card":
             await self._card(row, data, progress, markup)
@@ -447,6 +465,18 @@ class OutboxSender:
             progress.done = index + 1
             progress.sent.extend(m.message_id for m in sent)
             progress.message_id = sent[-1].message_id
+
+    async def _written(self, row: Outbox) -> dict[str, Any]:
+        """The row's payload, with the text written now if the clock left it to the send."""
+        template = row.payload.get("render")
+        if template is None:
+            return row.payload
+        if self.render is None or row.ticket_id is None:
+            raise RuntimeError(f"outbox {row.id}: nothing to write its {template!r} message")
+        written = await self.render(str(template), row.ticket_id)
+        if written is None:
+            raise NoLongerOwed
+        return {**row.payload, **written}
 
     @staticmethod
     def _texts(text: str, plain: bool) -> list[str]:

@@ -17,7 +17,19 @@ from datetime import datetime
 from typing import Any, cast
 
 from aiogram.types import InlineKeyboardButton
-from sqlalchemy import ColumnElement, Table, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    bindparam,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy import cast as cast_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
@@ -28,7 +40,17 @@ from bot.services.notify import OutboxRows
 from bot.services.tickets import TicketService
 from bot.ui import clock_texts, keyboards
 from bot.ui.callbacks import LeadAct
-from storage.models import Department, Estate, Poll, Resident, Staff, Ticket, TicketEvent
+from storage import outbox_repo
+from storage.models import (
+    Department,
+    Estate,
+    Outbox,
+    Poll,
+    Resident,
+    Staff,
+    Ticket,
+    TicketEvent,
+)
 from storage.outbox_repo import enqueue_many
 
 log = logging.getLogger(__name__)
@@ -40,6 +62,28 @@ AWAITING = [s.value for s in AWAITING_CONFIRMATION]
 BATCH = 1000  # rows claimed per statement
 ASSIGNEE, RESIDENT = "assignee", "resident"  # what a step's messages read beyond the department
 STEP_BUDGET = 10.0  # seconds a step may keep taking batches in one sweep; the rest waits a tick
+
+
+@dataclass(frozen=True)
+class QueuedInSql:
+    """A clock message queued by the database and written when it is sent: its outbox key
+    is ``key_prefix + ticket id + key_suffix``; the sender asks ``ClockService.render`` for
+    ``payload["render"]``."""
+
+    template: str
+    key_prefix: str
+    key_suffix: str
+    reply_to_card: bool = True
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"render": self.template}
+        if self.reply_to_card:
+            payload["reply_to_card"] = True
+        return payload
+
+
+CLAIM_REMINDER = QueuedInSql("claim_reminder", "remind:", ":claim")
 
 
 @dataclass
@@ -121,28 +165,36 @@ class ClockService(Service):
     async def claim_reminders(
         self, now: datetime, contexts: dict[int, EstateContext] | None = None
     ) -> int:
-        def message(batch: OutboxRows, ticket: DueTicket) -> bool:
-            if ticket.claim_due_at is not None and ticket.claim_due_at <= now:
-                return False  # past the deadline already: the alert says it all
-            _ = self.tr(batch.ctx.language)
-            batch.to_department(
-                ticket.department,
-                f"remind:{ticket.id}:claim",
-                clock_texts.claim_reminder(_, ticket.as_ticket(), batch.ctx.tz),
-                ticket=ticket,
-                reply_to_card=True,
-            )
-            return True
-
-        return await self._step(
+        """A reminder in the department group, as a reply to the card, for each new request
+        nobody has taken by its reminder time (not for those already past the claim deadline:
+        the overdue alert says it all). Written when it is sent (``render``): the sweep queues
+        the rows with one ``INSERT … SELECT`` per batch and no per-row Python."""
+        return await self._step_in_sql(
             now,
-            contexts,
             due=Ticket.claim_remind_at,
-            due_before=now,
             done=Ticket.claim_reminded_at,
             statuses=NOT_YET_CLAIMED,
-            message=message,
+            message=CLAIM_REMINDER,
+            unless=Ticket.claim_due_at <= now,
         )
+
+    async def render(self, template: str, ticket_id: int) -> dict[str, Any] | None:
+        """The text of a message the sweep queued unwritten (``payload["render"]``), in the
+        estate's language as it is now, or ``None`` when it is no longer owed (the request
+        moved on between the sweep and the send)."""
+        async with self.transaction() as session:
+            ticket = await session.get(Ticket, ticket_id, options=[raiseload("*")])
+            if ticket is None:
+                return None
+            estate = await session.get(Estate, ticket.estate_id)
+            assert estate is not None
+            ctx = EstateContext.of(estate)
+        if template == CLAIM_REMINDER.template:
+            if ticket.status not in NOT_YET_CLAIMED:
+                return None
+            return {"text": clock_texts.claim_reminder(self.tr(ctx.language), ticket, ctx.tz)}
+        log.error("render: unknown template %r for ticket %s", template, ticket_id)
+        return None
 
     async def overdue(
         self, now: datetime, level: str, contexts: dict[int, EstateContext] | None = None
@@ -422,9 +474,7 @@ class ClockService(Service):
             # Of the table, not the entity: no ORM bookkeeping for the 1,000 rows returned.
             return (
                 update(cast(Table, Ticket.__table__))
-                .where(
-                    Ticket.id.in_(select(candidates.c.id)), Ticket.status == status, *conditions
-                )
+                .where(Ticket.id.in_(select(candidates.c.id)), Ticket.status == status, *conditions)
                 .values({done.key: now})
                 .returning(*RETURNED)
             )
@@ -447,7 +497,9 @@ class ClockService(Service):
                 for ticket in tickets:
                     batch = batches.get(ticket.estate_id)
                     if batch is None:
-                        batch = batches[ticket.estate_id] = OutboxRows(contexts[ticket.estate_id], now)
+                        batch = batches[ticket.estate_id] = OutboxRows(
+                            contexts[ticket.estate_id], now
+                        )
                     total += message(batch, ticket)
                 if event is not None:
                     await session.execute(
@@ -461,6 +513,115 @@ class ClockService(Service):
                 await enqueue_many(session, [row for b in batches.values() for row in b.rows])
             if len(rows) < BATCH or time.monotonic() - started > STEP_BUDGET:
                 break
+        return total
+
+    async def _step_in_sql(
+        self,
+        now: datetime,
+        *,
+        due: Any,
+        done: Any,
+        statuses: Sequence[str],
+        message: "QueuedInSql",
+        unless: ColumnElement[bool],
+    ) -> int:
+        """``_step`` for a message written at send time to the ticket's department group: each
+        batch is claimed with the same ``UPDATE … RETURNING`` (only the ids come back) and its
+        messages queued with one ``INSERT … SELECT`` from the tickets and their departments,
+        so the database does the per-row work. Tickets matching ``unless`` are claimed (the
+        level is done) without a message."""
+        conditions = [due <= now, done.is_(None)]
+        tickets = cast(Table, Ticket.__table__)
+        outbox = cast(Table, Outbox.__table__)
+
+        def claim(status: str, limit: int) -> Any:
+            candidates = (
+                select(Ticket.id)
+                .where(Ticket.status == status, *conditions)
+                .order_by(due, Ticket.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, key_share=True)
+                .cte("candidates")
+                .prefix_with("MATERIALIZED")
+            )
+            return (
+                update(tickets)
+                .where(Ticket.id.in_(select(candidates.c.id)), Ticket.status == status, *conditions)
+                .values({done.key: now})
+                .returning(Ticket.id)
+            )
+
+        def queue(dialect: str) -> Any:
+            at = literal(now, outbox.c.created_at.type)
+            rows = (
+                select(
+                    literal(message.key_prefix)
+                    + cast_(Ticket.id, String)
+                    + literal(message.key_suffix),
+                    Ticket.estate_id,
+                    Department.chat_id,
+                    Department.thread_id,
+                    literal("send"),
+                    literal(message.payload, outbox.c.payload.type),
+                    Ticket.id,
+                    true(),
+                    literal("pending"),
+                    literal(0),
+                    at,
+                    at,
+                )
+                .join(Department, Department.id == Ticket.department_id)
+                # One expanding parameter: the statement is built and compiled once, not once
+                # per batch with a thousand bound values.
+                .where(
+                    Ticket.id.in_(bindparam("ids", expanding=True)),
+                    Department.chat_id.is_not(None),
+                    ~unless,
+                )
+                .order_by(Ticket.id)
+            )
+            insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            return (
+                insert_(outbox)
+                .from_select(
+                    [
+                        "key",
+                        "estate_id",
+                        "chat_id",
+                        "thread_id",
+                        "op",
+                        "payload",
+                        "ticket_id",
+                        "urgent",
+                        "status",
+                        "attempts",
+                        "next_attempt_at",
+                        "created_at",
+                    ],
+                    rows,
+                )
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+
+        total = 0
+        started = time.monotonic()
+        queueing: Any = None
+        while True:
+            async with self.transaction() as session:
+                ids: list[int] = []
+                for status in statuses:
+                    ids += (await session.scalars(claim(status, BATCH - len(ids)))).all()
+                    if len(ids) >= BATCH:
+                        break
+                if not ids:
+                    break
+                if queueing is None:
+                    queueing = queue(session.bind.dialect.name if session.bind else "sqlite")
+                queued = await session.execute(queueing, {"ids": ids})
+                total += int(queued.rowcount or 0)  # type: ignore[attr-defined]
+            if len(ids) < BATCH or time.monotonic() - started > STEP_BUDGET:
+                break
+        outbox_repo.queued.total += total
         return total
 
     async def _due_tickets(

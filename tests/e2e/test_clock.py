@@ -4,9 +4,11 @@ polls and callbacks, auto-close, and a restart in the middle of it all."""
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.emulator.server import FakeTelegram
+from storage.models import Outbox
 from tests.e2e.harness import ESTATE, MANAGERS, PLUMBING, Stack, make_stack
 
 FAST = ESTATE.read_text().replace(
@@ -34,14 +36,14 @@ async def fast(tg: FakeTelegram, engine: AsyncEngine):  # type: ignore[no-untype
     await built.app.bot.session.close()
 
 
-async def file_gas_leak(stack: Stack) -> str:
-    alice = await stack.register("alice")
+async def file_gas_leak(stack: Stack, who: str = "alice", number: str = "R-000001") -> str:
+    alice = await stack.register(who)
     await stack.feed(alice.command("new"))
     await stack.feed(alice.press(stack.keyboard(alice.id), "Repair"))
     await stack.feed(alice.press(stack.keyboard(alice.id), "Gas smell"))
     await stack.feed(alice.press(stack.keyboard(alice.id), "My flat"))
     await stack.feed(alice.command("cancel"))
-    return "R-000001"
+    return number
 
 
 def count(stack: Stack, chat_id: int, needle: str) -> int:
@@ -95,6 +97,29 @@ async def test_levels_never_fire_after_the_request_moved_on(fast: Stack) -> None
     await fast.tick(seconds=500)
     assert count(fast, PLUMBING, "still waiting") == 0
     assert count(fast, MANAGERS, "Overdue") == 0
+
+
+async def test_a_claim_reminder_is_written_when_sent_and_dropped_if_the_request_was_taken(
+    fast: Stack,
+) -> None:
+    number = await file_gas_leak(fast)
+    sam = await fast.staff("sam")
+    fast.clock.advance(seconds=31)
+    await fast.app.services.clock.sweep()  # the reminder is queued, not yet sent
+    await fast.feed(sam.press(fast.card(PLUMBING, number), "Accept"))  # then the outbox drains
+    assert count(fast, PLUMBING, "still waiting to be taken") == 0
+    async with fast.app.sessions() as session:
+        reminder = (
+            await session.scalars(select(Outbox).where(Outbox.key.like("remind:%:claim")))
+        ).one()
+    assert reminder.status == "moot" and reminder.message_id is None
+
+    # Another request nobody takes: its reminder goes out as a reply to its card.
+    other = await file_gas_leak(fast, "bo", "R-000002")
+    await fast.tick(seconds=31)
+    reminders = [m for m in fast.tg.bot_messages(PLUMBING) if "still waiting" in m.content]
+    assert [m.content.split(".")[0] for m in reminders] == [f"⏰ {other} is still waiting to be taken"]
+    assert reminders[0].reply_to_message_id == fast.card(PLUMBING, other).message_id
 
 
 async def test_quiet_hours_hold_routine_notices_and_let_emergencies_through(

@@ -93,7 +93,8 @@ async def test_a_backlog_larger_than_a_batch_drains_in_one_sweep_once_each(
     assert len(queued) == 350
     assert len({row.key for row in queued}) == 350
 
-    # The message is what the per-ticket step queued before (Outgoing.to_department).
+    # The row is queued unwritten; the sender has it written just before sending, with the
+    # text the per-ticket step wrote before (Outgoing.to_department).
     async with deps.sessions() as session:
         estate = await session.get(Estate, estate_id)
         assert estate is not None
@@ -104,11 +105,8 @@ async def test_a_backlog_larger_than_a_batch_drains_in_one_sweep_once_each(
         first = queued[0]
         assert first.key == f"remind:{ticket.id}:claim"
         assert first.chat_id == department.chat_id and first.thread_id == department.thread_id
-        assert first.payload == {
-            "text": clock_texts.claim_reminder(_, ticket, ctx.tz),
-            "markup": None,
-            "reply_to_card": True,
-        }
+        assert first.payload == {"render": "claim_reminder", "reply_to_card": True}
+        written = clock_texts.claim_reminder(_, ticket, ctx.tz)
         assert first.urgent and first.status == "pending" and first.op == "send"
         assert first.next_attempt_at == NOW and first.estate_id == estate_id
         reminded = await session.scalar(
@@ -133,6 +131,7 @@ async def test_a_backlog_larger_than_a_batch_drains_in_one_sweep_once_each(
         )
         assert untouched == 0
 
+    assert await clock.render("claim_reminder", first.ticket_id or 0) == {"text": written}
     assert (await clock.sweep()).counts == {}
     assert len(await reminders(engine)) == 350
 
