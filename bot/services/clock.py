@@ -139,6 +139,45 @@ RETURNED = (
 )
 
 
+def claiming(
+    status: str,
+    limit: int,
+    due: Any,
+    done: Any,
+    conditions: Sequence[ColumnElement[bool]],
+    now: datetime,
+) -> Any:
+    """``UPDATE tickets SET <done> = now`` for up to ``limit`` tickets of ``status`` that meet
+    ``conditions``, oldest ``due`` first (see ``ClockService._step``); the caller adds what it
+    returns. Of the table, not the entity: no ORM bookkeeping for the rows returned."""
+    candidates = (
+        select(Ticket.id)
+        .where(Ticket.status == status, *conditions)
+        .order_by(due, Ticket.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, key_share=True)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
+    )
+    return (
+        update(cast(Table, Ticket.__table__))
+        .where(Ticket.id.in_(select(candidates.c.id)), Ticket.status == status, *conditions)
+        .values({done.key: now})
+    )
+
+
+async def claim_batch(
+    session: AsyncSession, statuses: Sequence[str], claim: Callable[[str, int], Any]
+) -> list[Any]:
+    """Up to ``BATCH`` rows claimed by ``claim(status, limit)``, a status at a time."""
+    rows: list[Any] = []
+    for status in statuses:
+        rows += (await session.execute(claim(status, BATCH - len(rows)))).all()
+        if len(rows) >= BATCH:
+            break
+    return rows
+
+
 class ClockService(Service):
     def __init__(self, deps: Any, tickets: TicketService) -> None:
         super().__init__(deps)
@@ -462,33 +501,14 @@ class ClockService(Service):
         conditions = [due <= due_before, done.is_(None), *still, *where]
 
         def claim(status: str, limit: int) -> Any:
-            candidates = (
-                select(Ticket.id)
-                .where(Ticket.status == status, *conditions)
-                .order_by(due, Ticket.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True, key_share=True)
-                .cte("candidates")
-                .prefix_with("MATERIALIZED")
-            )
-            # Of the table, not the entity: no ORM bookkeeping for the 1,000 rows returned.
-            return (
-                update(cast(Table, Ticket.__table__))
-                .where(Ticket.id.in_(select(candidates.c.id)), Ticket.status == status, *conditions)
-                .values({done.key: now})
-                .returning(*RETURNED)
-            )
+            return claiming(status, limit, due, done, conditions, now).returning(*RETURNED)
 
         total = 0
         departments: dict[int, Department] = {}
         started = time.monotonic()
         while True:
             async with self.transaction() as session:
-                rows: list[Any] = []
-                for status in statuses:
-                    rows += (await session.execute(claim(status, BATCH - len(rows)))).all()
-                    if len(rows) >= BATCH:
-                        break
+                rows = await claim_batch(session, statuses, claim)
                 if not rows:
                     break
                 rows.sort(key=lambda row: row.id)
@@ -531,25 +551,10 @@ class ClockService(Service):
         so the database does the per-row work. Tickets matching ``unless`` are claimed (the
         level is done) without a message."""
         conditions = [due <= now, done.is_(None)]
-        tickets = cast(Table, Ticket.__table__)
         outbox = cast(Table, Outbox.__table__)
 
         def claim(status: str, limit: int) -> Any:
-            candidates = (
-                select(Ticket.id)
-                .where(Ticket.status == status, *conditions)
-                .order_by(due, Ticket.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True, key_share=True)
-                .cte("candidates")
-                .prefix_with("MATERIALIZED")
-            )
-            return (
-                update(tickets)
-                .where(Ticket.id.in_(select(candidates.c.id)), Ticket.status == status, *conditions)
-                .values({done.key: now})
-                .returning(Ticket.id)
-            )
+            return claiming(status, limit, due, done, conditions, now).returning(Ticket.id)
 
         def queue(dialect: str) -> Any:
             at = literal(now, outbox.c.created_at.type)
@@ -608,11 +613,7 @@ class ClockService(Service):
         queueing: Any = None
         while True:
             async with self.transaction() as session:
-                ids: list[int] = []
-                for status in statuses:
-                    ids += (await session.scalars(claim(status, BATCH - len(ids)))).all()
-                    if len(ids) >= BATCH:
-                        break
+                ids = [row.id for row in await claim_batch(session, statuses, claim)]
                 if not ids:
                     break
                 if queueing is None:
