@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, select
+from sqlalchemy import Select, Table, and_, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,17 @@ class QueuedCounter:
 
 
 queued = QueuedCounter()
+PENDING = "pending"
+OUTBOX = cast(Table, Outbox.__table__)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def _insert(dialect: str) -> Any:
+    """The dialect's INSERT, which has ``on_conflict_do_nothing``."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 async def enqueue(session: AsyncSession, **fields: Any) -> None:
@@ -52,7 +63,7 @@ def outbox_row(
         "ticket_id": ticket_id,
         "resident_id": resident_id,
         "urgent": urgent,
-        "status": "pending",
+        "status": PENDING,
         "attempts": 0,
         "next_attempt_at": not_before or now,
         "created_at": now,
@@ -68,24 +79,46 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     ``RETURNING`` took 1.3–1.5× as long)."""
     if not rows:
         return
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # The table, not the entity: with the entity the session takes its bulk-INSERT path
     # (~25 us a row of bookkeeping); with the table it is the driver's executemany.
-    statement = insert(cast(Table, Outbox.__table__)).on_conflict_do_nothing(
-        index_elements=["key"]
-    )
+    statement = _insert(_dialect(session))(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
     await session.execute(statement, list(rows))
     queued.total += len(rows)
+
+
+def enqueue_select(dialect: str, rows: Select[Any], now: datetime) -> Any:
+    """``INSERT INTO outbox … SELECT``, for ``enqueue_selected``: ``rows`` names its columns
+    with labels (``key``, ``chat_id``, ``op``, ``payload``, …); status, attempts and times take
+    what ``outbox_row`` gives them (pending, none, due ``now``). A key already queued is
+    silently dropped, as with ``enqueue_many``."""
+    at = literal(now, OUTBOX.c.created_at.type)
+    complete = rows.add_columns(
+        literal(PENDING).label("status"),
+        literal(0).label("attempts"),
+        at.label("next_attempt_at"),
+        at.label("created_at"),
+    )
+    names = [column.name for column in complete.selected_columns]
+    return (
+        _insert(dialect)(OUTBOX)
+        .from_select(names, complete)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+
+
+async def enqueue_selected(session: AsyncSession, statement: Any, params: dict[str, Any]) -> int:
+    """Run an ``enqueue_select`` statement; how many rows it queued."""
+    result = await session.execute(statement, params)
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    queued.total += count
+    return count
 
 
 async def link_message(
     session: AsyncSession, chat_id: int, message_id: int, ticket_id: int
 ) -> None:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
-        insert(MessageLink)
+        _insert(_dialect(session))(MessageLink)
         .values(chat_id=chat_id, message_id=message_id, ticket_id=ticket_id)
         .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
     )

@@ -29,7 +29,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as cast_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
@@ -188,7 +187,7 @@ class ClockService(Service):
         report = SweepReport()
         now = self.deps.clock.now()
         contexts = await self._contexts()
-        report.add("claim_reminders", await self.claim_reminders(now, contexts))
+        report.add("claim_reminders", await self.claim_reminders(now))
         report.add("claim_overdue", await self.overdue(now, "claim", contexts))
         report.add("on_site_overdue", await self.overdue(now, "on_site", contexts))
         report.add("technician_reminders", await self.technician_reminders(now, contexts))
@@ -201,9 +200,7 @@ class ClockService(Service):
         return report
 
     # ---- the ladder ----------------------------------------------------------------------
-    async def claim_reminders(
-        self, now: datetime, contexts: dict[int, EstateContext] | None = None
-    ) -> int:
+    async def claim_reminders(self, now: datetime) -> int:
         """A reminder in the department group, as a reply to the card, for each new request
         nobody has taken by its reminder time (not for those already past the claim deadline:
         the overdue alert says it all). Written when it is sent (``render``): the sweep queues
@@ -214,7 +211,7 @@ class ClockService(Service):
             done=Ticket.claim_reminded_at,
             statuses=NOT_YET_CLAIMED,
             message=CLAIM_REMINDER,
-            unless=Ticket.claim_due_at <= now,
+            unless=Ticket.claim_due_at.is_not(None) & (Ticket.claim_due_at <= now),
         )
 
     async def render(self, template: str, ticket_id: int) -> dict[str, Any] | None:
@@ -542,7 +539,7 @@ class ClockService(Service):
         due: Any,
         done: Any,
         statuses: Sequence[str],
-        message: "QueuedInSql",
+        message: QueuedInSql,
         unless: ColumnElement[bool],
     ) -> int:
         """``_step`` for a message written at send time to the ticket's department group: each
@@ -551,29 +548,25 @@ class ClockService(Service):
         so the database does the per-row work. Tickets matching ``unless`` are claimed (the
         level is done) without a message."""
         conditions = [due <= now, done.is_(None)]
-        outbox = cast(Table, Outbox.__table__)
 
         def claim(status: str, limit: int) -> Any:
             return claiming(status, limit, due, done, conditions, now).returning(Ticket.id)
 
         def queue(dialect: str) -> Any:
-            at = literal(now, outbox.c.created_at.type)
             rows = (
                 select(
-                    literal(message.key_prefix)
-                    + cast_(Ticket.id, String)
-                    + literal(message.key_suffix),
+                    (
+                        literal(message.key_prefix)
+                        + cast_(Ticket.id, String)
+                        + literal(message.key_suffix)
+                    ).label("key"),
                     Ticket.estate_id,
                     Department.chat_id,
                     Department.thread_id,
-                    literal("send"),
-                    literal(message.payload, outbox.c.payload.type),
-                    Ticket.id,
-                    true(),
-                    literal("pending"),
-                    literal(0),
-                    at,
-                    at,
+                    literal("send").label("op"),
+                    literal(message.payload, Outbox.__table__.c.payload.type).label("payload"),
+                    Ticket.id.label("ticket_id"),
+                    true().label("urgent"),
                 )
                 .join(Department, Department.id == Ticket.department_id)
                 # One expanding parameter: the statement is built and compiled once, not once
@@ -585,28 +578,7 @@ class ClockService(Service):
                 )
                 .order_by(Ticket.id)
             )
-            insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            return (
-                insert_(outbox)
-                .from_select(
-                    [
-                        "key",
-                        "estate_id",
-                        "chat_id",
-                        "thread_id",
-                        "op",
-                        "payload",
-                        "ticket_id",
-                        "urgent",
-                        "status",
-                        "attempts",
-                        "next_attempt_at",
-                        "created_at",
-                    ],
-                    rows,
-                )
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
+            return outbox_repo.enqueue_select(dialect, rows, now)
 
         total = 0
         started = time.monotonic()
@@ -618,11 +590,9 @@ class ClockService(Service):
                     break
                 if queueing is None:
                     queueing = queue(session.bind.dialect.name if session.bind else "sqlite")
-                queued = await session.execute(queueing, {"ids": ids})
-                total += int(queued.rowcount or 0)  # type: ignore[attr-defined]
+                total += await outbox_repo.enqueue_selected(session, queueing, {"ids": ids})
             if len(ids) < BATCH or time.monotonic() - started > STEP_BUDGET:
                 break
-        outbox_repo.queued.total += total
         return total
 
     async def _due_tickets(
