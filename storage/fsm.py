@@ -9,16 +9,35 @@ import copy
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import delete
+from sqlalchemy import Table, bindparam, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FsmRecord
 
 DEFAULT_CACHE_SIZE = 10_000
+
+# Built once, on the table (a dialog step writes its state each time; an ORM merge read the row
+# first and built its statements anew).
+_TABLE = cast(Table, FsmRecord.__table__)
+FORGET = delete(_TABLE).where(_TABLE.c.key == bindparam("key"))
+
+
+def _upsert(insert: Any) -> Any:
+    statement = insert(_TABLE).values(
+        key=bindparam("key"), state=bindparam("state"), data=bindparam("data")
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"state": statement.excluded.state, "data": statement.excluded.data},
+    )
+
+
+UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
 
 
 def _key(key: StorageKey) -> str:
@@ -80,9 +99,11 @@ class DatabaseStorage(BaseStorage):
     async def _write(self, key: str, dialog: _Dialog) -> None:
         async with self.sessions.begin() as session:
             if dialog.state is None and not dialog.data:
-                await session.execute(delete(FsmRecord).where(FsmRecord.key == key))
+                await session.execute(FORGET, {"key": key})
             else:
-                await session.merge(FsmRecord(key=key, state=dialog.state, data=dialog.data))
+                dialect = session.get_bind().dialect.name
+                values = {"key": key, "state": dialog.state, "data": dialog.data}
+                await session.execute(UPSERT[dialect], values)
         self._remember(key, dialog)
 
     def _remember(self, key: str, dialog: _Dialog) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, Integer, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lifecycle import FINAL_STATUSES, Status
@@ -23,18 +23,44 @@ from storage.models import (
 
 OPEN_STATUSES = [s.value for s in Status if s not in FINAL_STATUSES]
 
+# The statements a resident's updates run are built once, with parameters: building one (and
+# deriving its cache key) cost more CPU than running it on an estate's database.
+TELEGRAM_ID = bindparam("telegram_id", type_=BigInteger)
+RESIDENT_BY_TELEGRAM = select(Resident).where(Resident.telegram_id == TELEGRAM_ID)
+RESIDENT_IDS = select(Resident.id, Resident.estate_id).where(Resident.telegram_id == TELEGRAM_ID)
+CATEGORIES = (
+    select(Category)
+    .where(
+        Category.estate_id == bindparam("estate_id"),
+        Category.kind == bindparam("kind"),
+        Category.active.is_(True),
+    )
+    .order_by(Category.position, Category.id)
+)
+OPEN_TICKET_COUNT = (
+    select(func.count())
+    .select_from(Ticket)
+    .where(Ticket.resident_id == bindparam("resident_id"), Ticket.status.in_(OPEN_STATUSES))
+)
+RESIDENT_TICKET_COUNT = (
+    select(func.count()).select_from(Ticket).where(Ticket.resident_id == bindparam("resident_id"))
+)
+RESIDENT_TICKETS_PAGE = (
+    select(Ticket.id, Ticket.number, Ticket.kind, Ticket.status, Ticket.created_at)
+    .where(Ticket.resident_id == bindparam("resident_id"))
+    .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    .offset(bindparam("offset", type_=Integer))
+    .limit(bindparam("limit", type_=Integer))
+)
+
 
 async def resident_by_telegram(session: AsyncSession, telegram_id: int) -> Resident | None:
-    return await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
+    return await session.scalar(RESIDENT_BY_TELEGRAM, {"telegram_id": telegram_id})
 
 
 async def resident_ids(session: AsyncSession, telegram_id: int) -> tuple[int, int] | None:
     """(id, estate id) of the resident, without loading the entity and its flat."""
-    row = (
-        await session.execute(
-            select(Resident.id, Resident.estate_id).where(Resident.telegram_id == telegram_id)
-        )
-    ).first()
+    row = (await session.execute(RESIDENT_IDS, {"telegram_id": telegram_id})).first()
     return (row[0], row[1]) if row is not None else None
 
 
@@ -89,26 +115,11 @@ async def flat_in_building(session: AsyncSession, building_id: int, label: str) 
 
 
 async def categories(session: AsyncSession, estate_id: int, kind: str) -> Sequence[Category]:
-    return (
-        await session.scalars(
-            select(Category)
-            .where(
-                Category.estate_id == estate_id, Category.kind == kind, Category.active.is_(True)
-            )
-            .order_by(Category.position, Category.id)
-        )
-    ).all()
+    return (await session.scalars(CATEGORIES, {"estate_id": estate_id, "kind": kind})).all()
 
 
 async def open_ticket_count(session: AsyncSession, resident_id: int) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(Ticket.resident_id == resident_id, Ticket.status.in_(OPEN_STATUSES))
-        )
-        or 0
-    )
+    return int(await session.scalar(OPEN_TICKET_COUNT, {"resident_id": resident_id}) or 0)
 
 
 async def next_ticket_seq(session: AsyncSession, estate_id: int, kind: str) -> int:
@@ -150,17 +161,8 @@ class TicketLine:
 async def resident_tickets_page(
     session: AsyncSession, resident_id: int, page: int, size: int
 ) -> tuple[list[TicketLine], int]:
-    total = int(
-        await session.scalar(
-            select(func.count()).select_from(Ticket).where(Ticket.resident_id == resident_id)
-        )
-        or 0
-    )
+    total = int(await session.scalar(RESIDENT_TICKET_COUNT, {"resident_id": resident_id}) or 0)
     rows = await session.execute(
-        select(Ticket.id, Ticket.number, Ticket.kind, Ticket.status, Ticket.created_at)
-        .where(Ticket.resident_id == resident_id)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-        .offset(page * size)
-        .limit(size)
+        RESIDENT_TICKETS_PAGE, {"resident_id": resident_id, "offset": page * size, "limit": size}
     )
     return [TicketLine(*row) for row in rows], total

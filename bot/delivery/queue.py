@@ -3,13 +3,19 @@
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Department, Outbox
 
 PENDING = "pending"
 SENDING = "sending"
+
+
+# The statements are built once, with parameters (``now``, ``limit``, ``ids``…): the sender
+# reads the queue every time something is queued, and building these statements (and deriving
+# their cache keys) cost more CPU than running them.
+NOW: BindParameter[datetime] = bindparam("now")
 
 
 def _deliverable() -> ColumnElement[bool]:
@@ -20,11 +26,46 @@ def _deliverable() -> ColumnElement[bool]:
     return (Outbox.status == PENDING) & Outbox.chat_id.not_in(lost)
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due() -> ColumnElement[bool]:
     """Pending and due, or claimed by a sender whose lease ran out (it died mid-way)."""
-    expired = (Outbox.status == SENDING) & (Outbox.next_attempt_at <= now)
-    pending = _deliverable() & (Outbox.next_attempt_at <= now)
+    expired = (Outbox.status == SENDING) & (Outbox.next_attempt_at <= NOW)
+    pending = _deliverable() & (Outbox.next_attempt_at <= NOW)
     return pending | expired
+
+
+def _due_rows() -> Select[Outbox]:
+    waiting = (
+        select(Outbox.chat_id, func.min(Outbox.id).label("first_waiting"))
+        .where(Outbox.status == PENDING, Outbox.attempts > 0, Outbox.next_attempt_at > NOW)
+        .group_by(Outbox.chat_id)
+        .subquery()
+    )
+    leased = select(Outbox.chat_id).where(Outbox.status == SENDING, Outbox.next_attempt_at > NOW)
+    return (
+        select(Outbox)
+        .outerjoin(waiting, waiting.c.chat_id == Outbox.chat_id)
+        .where(
+            _due(),
+            Outbox.chat_id.not_in(leased),
+            waiting.c.first_waiting.is_(None) | (Outbox.id < waiting.c.first_waiting),
+        )
+        .order_by(Outbox.id)
+        .limit(bindparam("limit"))
+    )
+
+
+DUE_ROWS = _due_rows()
+DUE_ROWS_SKIPPING = DUE_ROWS.where(Outbox.chat_id.not_in(bindparam("skip", expanding=True)))
+IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+LOCK_FIRSTS = (
+    select(Outbox.chat_id).where(Outbox.id.in_(IDS), _due()).with_for_update(skip_locked=True)
+)
+LOCK_ROWS = select(Outbox.id).where(Outbox.id.in_(IDS), _due()).with_for_update(skip_locked=True)
+LEASE_ROWS = (
+    update(Outbox)
+    .where(Outbox.id.in_(IDS))
+    .values(status=SENDING, next_attempt_at=bindparam("until"))
+)
 
 
 async def due_rows(
@@ -32,27 +73,13 @@ async def due_rows(
 ) -> Sequence[Outbox]:
     """Deliverable rows that are due, oldest first, leaving out the chats in ``skip_chats``
     and, in every chat, whatever comes after a row that waits for a retry (so order holds)."""
-    waiting = (
-        select(Outbox.chat_id, func.min(Outbox.id).label("first_waiting"))
-        .where(Outbox.status == PENDING, Outbox.attempts > 0, Outbox.next_attempt_at > now)
-        .group_by(Outbox.chat_id)
-        .subquery()
-    )
-    leased = select(Outbox.chat_id).where(Outbox.status == SENDING, Outbox.next_attempt_at > now)
-    query = (
-        select(Outbox)
-        .outerjoin(waiting, waiting.c.chat_id == Outbox.chat_id)
-        .where(
-            _due(now),
-            Outbox.chat_id.not_in(leased),
-            waiting.c.first_waiting.is_(None) | (Outbox.id < waiting.c.first_waiting),
-        )
-        .order_by(Outbox.id)
-        .limit(limit)
-    )
     if skip_chats:
-        query = query.where(Outbox.chat_id.not_in(list(skip_chats)))
-    return (await session.scalars(query)).all()
+        found = await session.scalars(
+            DUE_ROWS_SKIPPING, {"now": now, "limit": limit, "skip": list(skip_chats)}
+        )
+    else:
+        found = await session.scalars(DUE_ROWS, {"now": now, "limit": limit})
+    return found.all()
 
 
 async def claim_due(
@@ -73,32 +100,15 @@ async def claim_due(
         for row in rows:
             firsts.setdefault(row.chat_id, row.id)
         won = set(
-            (
-                await session.scalars(
-                    select(Outbox.chat_id)
-                    .where(Outbox.id.in_(list(firsts.values())), _due(now))
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            (await session.scalars(LOCK_FIRSTS, {"ids": list(firsts.values()), "now": now})).all()
         )
         rows = [row for row in rows if row.chat_id in won]
         if not rows:
             return []
-        locked = set(
-            (
-                await session.scalars(
-                    select(Outbox.id)
-                    .where(Outbox.id.in_([r.id for r in rows]), _due(now))
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-        )
+        ids = [r.id for r in rows]
+        locked = set((await session.scalars(LOCK_ROWS, {"ids": ids, "now": now})).all())
         rows = [row for row in rows if row.id in locked]
-    await session.execute(
-        update(Outbox)
-        .where(Outbox.id.in_([row.id for row in rows]))
-        .values(status=SENDING, next_attempt_at=now + lease)
-    )
+    await session.execute(LEASE_ROWS, {"ids": [row.id for row in rows], "until": now + lease})
     return rows
 
 
@@ -114,15 +124,19 @@ def _undelivered() -> ColumnElement[bool]:
     return _deliverable() | (Outbox.status == SENDING)
 
 
+NEXT_RETRY_AT = select(func.min(Outbox.next_attempt_at)).where(
+    _undelivered(), Outbox.next_attempt_at > NOW
+)
+PENDING_COUNT = select(func.count()).where(_undelivered())
+
+
 async def next_retry_at(session: AsyncSession, now: datetime) -> datetime | None:
     """When the earliest undelivered row that is not due yet becomes due (a retry, or the end
     of a lease)."""
-    return await session.scalar(
-        select(func.min(Outbox.next_attempt_at)).where(_undelivered(), Outbox.next_attempt_at > now)
-    )
+    return await session.scalar(NEXT_RETRY_AT, {"now": now})
 
 
 async def pending_count(session: AsyncSession) -> int:
     """Rows not sent or given up yet (pending, or claimed by a sender)."""
-    found = await session.scalar(select(func.count()).where(_undelivered()))
+    found = await session.scalar(PENDING_COUNT)
     return int(found or 0)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Literal
 
 from aiogram.types import ReplyKeyboardMarkup
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.estate.spec import normalise_phone
@@ -46,21 +46,22 @@ class PhoneOutcome:
     building: str | None = None
 
 
-def resident_columns(telegram_id: int) -> Select[str, str, bool, str, str]:
-    """What ``ResidentInfo`` holds of a resident: status, language, unreachable, flat, building.
-    Columns, not entities: this runs for every update a resident sends, and loading the ORM
-    objects with their joined flat and building cost more than the query itself."""
-    return (
-        select(Resident.status, Resident.language, Resident.unreachable, Flat.label, Building.name)
-        .outerjoin(Flat, Resident.flat_id == Flat.id)
-        .outerjoin(Building, Flat.building_id == Building.id)
-        .where(Resident.telegram_id == telegram_id)
-    )
+# What ``ResidentInfo`` holds of a resident: status, language, unreachable, flat, building.
+# Columns, not entities: this runs for every update a resident sends, and loading the ORM
+# objects with their joined flat and building cost more than the query itself. Built once
+# (parameter ``telegram_id``): building it per update cost more than running it.
+FIRST_ESTATE_NAME = select(Estate.name).order_by(Estate.id).limit(1)
+RESIDENT_COLUMNS: Select[str, str, bool, str, str] = (
+    select(Resident.status, Resident.language, Resident.unreachable, Flat.label, Building.name)
+    .outerjoin(Flat, Resident.flat_id == Flat.id)
+    .outerjoin(Building, Flat.building_id == Building.id)
+    .where(Resident.telegram_id == bindparam("telegram_id"))
+)
 
 
 async def resident_info(session: AsyncSession, telegram_id: int) -> ResidentInfo:
-    estate_name = await session.scalar(select(Estate.name).order_by(Estate.id).limit(1))
-    row = (await session.execute(resident_columns(telegram_id))).first()
+    estate_name = await session.scalar(FIRST_ESTATE_NAME)
+    row = (await session.execute(RESIDENT_COLUMNS, {"telegram_id": telegram_id})).first()
     if row is None:
         return ResidentInfo("unknown", "en", estate_name)
     status, language, unreachable, flat, building = row

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.base import Service
@@ -20,30 +20,33 @@ class StaffInfo:
     locale: str | None
 
 
-def staff_columns(telegram_id: int) -> Select[int, str, str, str | None]:
-    """What ``StaffInfo`` holds of an active staff member (columns only, see
-    ``resident_columns``: no Staff entity, so no departments loaded with it)."""
-    return (
-        select(Staff.id, Staff.name, Staff.role, Staff.language)
-        .where(Staff.telegram_id == telegram_id, Staff.active.is_(True))
-        .order_by(Staff.id)
-    )
+# What ``StaffInfo`` holds of an active staff member (columns only, see ``RESIDENT_COLUMNS``:
+# no Staff entity, so no departments loaded with it). Parameter ``telegram_id``.
+STAFF_COLUMNS: Select[int, str, str, str | None] = (
+    select(Staff.id, Staff.name, Staff.role, Staff.language)
+    .where(Staff.telegram_id == bindparam("telegram_id"), Staff.active.is_(True))
+    .order_by(Staff.id)
+    .limit(1)
+)
 
 
 async def staff_info(session: AsyncSession, telegram_id: int) -> StaffInfo | None:
-    row = (await session.execute(staff_columns(telegram_id).limit(1))).first()
+    row = (await session.execute(STAFF_COLUMNS, {"telegram_id": telegram_id})).first()
     return StaffInfo(row[0], row[1], row[2], row[3]) if row is not None else None
+
+
+GROUP_LANGUAGE = (
+    select(Estate.language)
+    .join(Department, Department.estate_id == Estate.id)
+    .where(Department.chat_id == bindparam("chat_id"))
+    .limit(1)
+)
 
 
 async def group_language(session: AsyncSession, chat_id: int) -> str | None:
     """The language of the estate a staff group belongs to (or of the only estate): cards and
     prompts in staff groups use it."""
-    language = await session.scalar(
-        select(Estate.language)
-        .join(Department, Department.estate_id == Estate.id)
-        .where(Department.chat_id == chat_id)
-        .limit(1)
-    )
+    language = await session.scalar(GROUP_LANGUAGE, {"chat_id": chat_id})
     if language is None:
         estate = await repo.only_estate(session)
         language = estate.language if estate is not None else None

@@ -3,15 +3,16 @@ sent them, read in the same transaction."""
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, literal, select, true
+from sqlalchemy import Select, Table, bindparam, delete, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.base import Service
-from bot.services.residents import ResidentInfo, resident_columns
-from bot.services.staff import StaffInfo, group_language, staff_columns
-from storage.models import Estate, ProcessedUpdate
+from bot.services.residents import FIRST_ESTATE_NAME, RESIDENT_COLUMNS, ResidentInfo
+from bot.services.staff import STAFF_COLUMNS, StaffInfo, group_language
+from storage.models import ProcessedUpdate
 
 
 @dataclass(frozen=True)
@@ -24,24 +25,34 @@ class Arrival:
     group_locale: str | None = None  # group chats
 
 
+def _who_is() -> Select[Any]:
+    resident = RESIDENT_COLUMNS.limit(1).subquery("resident")
+    staff = STAFF_COLUMNS.subquery("staff")
+    return (
+        select(FIRST_ESTATE_NAME.scalar_subquery(), *resident.c, *staff.c)
+        .select_from(select(literal(1).label("one")).subquery("one"))
+        .outerjoin(resident, true())
+        .outerjoin(staff, true())
+    )
+
+
+# ``resident_info`` and ``staff_info`` in one statement: on SQLite every statement is a round trip
+# to the driver's thread while the only connection is held, so the hot path's transaction is as
+# long as its statements are many. Built once, like the statements below: building these per
+# update (and deriving their cache keys) cost more CPU than running them.
+WHO_IS = _who_is()
+RECORD = {
+    # On the table, not the entity: with parameters, the ORM would run an entity insert as a
+    # bulk insert, whose result has no row count.
+    name: insert(cast(Table, ProcessedUpdate.__table__))
+    .values(update_id=bindparam("update_id"), at=bindparam("at"))
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 async def who_is(session: AsyncSession, telegram_id: int) -> tuple[ResidentInfo, StaffInfo | None]:
-    """``resident_info`` and ``staff_info`` in one statement: on SQLite every statement is a
-    round trip to the driver's thread while the only connection is held, so the hot path's
-    transaction is as long as its statements are many."""
-    resident = resident_columns(telegram_id).limit(1).subquery("resident")
-    staff = staff_columns(telegram_id).limit(1).subquery("staff")
-    row = (
-        await session.execute(
-            select(
-                select(Estate.name).order_by(Estate.id).limit(1).scalar_subquery(),
-                *resident.c,
-                *staff.c,
-            )
-            .select_from(select(literal(1).label("one")).subquery("one"))
-            .outerjoin(resident, true())
-            .outerjoin(staff, true())
-        )
-    ).one()
+    row = (await session.execute(WHO_IS, {"telegram_id": telegram_id})).one()
     estate_name, status, language, unreachable, flat, building = row[:6]
     staff_id, staff_name, role, staff_language = row[6:]
     found = (
@@ -72,11 +83,8 @@ class UpdateLog(Service):
     async def _record(self, session: AsyncSession, update_id: int) -> bool:
         """Record the update; True if it had been recorded before."""
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         result = await session.execute(
-            insert(ProcessedUpdate)
-            .values(update_id=update_id, at=self.deps.clock.now())
-            .on_conflict_do_nothing(index_elements=["update_id"])
+            RECORD[dialect], {"update_id": update_id, "at": self.deps.clock.now()}
         )
         return bool(result.rowcount == 0)  # type: ignore[attr-defined]
 
