@@ -8,9 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.clock import Clock
 from bot.i18n import Gettext, Translator
-from bot.services.context import EstateContext
+from bot.services.context import estate_context
 from bot.services.notify import Outgoing
-from storage.models import Estate
 
 
 @dataclass
@@ -34,6 +33,6 @@ class Service:
         return self.deps.translator.for_locale(locale)
 
     async def outgoing(self, session: AsyncSession, estate_id: int) -> Outgoing:
-        estate = await session.get(Estate, estate_id)
-        assert estate is not None
-        return Outgoing(session, EstateContext.of(estate), self.deps.clock.now())
+        ctx = await estate_context(session, estate_id)
+        assert ctx is not None
+        return Outgoing(session, ctx, self.deps.clock.now())

@@ -34,7 +34,7 @@ from sqlalchemy.orm import joinedload, raiseload
 
 from bot.domain.lifecycle import AWAITING_CONFIRMATION, Event, Status
 from bot.services.base import Service
-from bot.services.context import EstateContext
+from bot.services.context import EstateContext, estate_context
 from bot.services.notify import OutboxRows
 from bot.services.tickets import TicketService
 from bot.ui import clock_texts, keyboards
@@ -222,9 +222,8 @@ class ClockService(Service):
             ticket = await session.get(Ticket, ticket_id, options=[raiseload("*")])
             if ticket is None:
                 return None
-            estate = await session.get(Estate, ticket.estate_id)
-            assert estate is not None
-            ctx = EstateContext.of(estate)
+            ctx = await estate_context(session, ticket.estate_id)
+            assert ctx is not None
         if template == CLAIM_REMINDER.template:
             if ticket.status not in NOT_YET_CLAIMED:
                 return None
