@@ -1,6 +1,6 @@
 """In-process probe: transactions and CPU per update for a resident mix (the bench's mix, small).
 
-    python -m bench.txprobe [--rounds 40] [--db sqlite|postgres]
+    python -m bench.txprobe [--rounds 40] [--db sqlite|postgresql+asyncpg://…]
 
 Feeds updates through the real dispatcher against the emulator, counts transactions (SQLAlchemy
 ``begin`` events) per update type, and the process CPU time per update. Not a throughput figure
@@ -18,14 +18,14 @@ from typing import Any
 from sqlalchemy import event
 
 from bot.emulator.server import FakeTelegram
-from storage.engine import make_engine
 from storage.migrate import upgrade_engine
+from tests.conftest import drop_isolated, isolated_engine
 from tests.e2e.harness import make_stack
 
 
 async def main(rounds: int, db: str) -> None:
     url = db if db != "sqlite" else f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/probe.db"
-    engine = make_engine(url)
+    engine = await isolated_engine(url)  # PostgreSQL: a schema of its own, dropped at the end
     await upgrade_engine(engine)
     begins = 0
 
@@ -40,7 +40,7 @@ async def main(rounds: int, db: str) -> None:
             await probe(stack, rounds, lambda: begins)
         finally:  # an aiosqlite connection left open keeps the interpreter from exiting
             await stack.app.bot.session.close()
-            await engine.dispose()
+            await drop_isolated(engine)
 
 
 async def probe(stack: Any, rounds: int, begun: Callable[[], int]) -> None:
