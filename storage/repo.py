@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, Integer, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, raiseload
 
 from bot.domain.lifecycle import FINAL_STATUSES, Status
 from storage.models import (
@@ -138,12 +139,26 @@ async def next_ticket_seq(session: AsyncSession, estate_id: int, kind: str) -> i
     return 1
 
 
+TICKET_EVENTS = (
+    select(TicketEvent)
+    .where(TicketEvent.ticket_id == bindparam("ticket_id"))
+    .order_by(TicketEvent.id)
+)
+# A request as its details show it: its category, and its flat with the flat's building; none of
+# the other relationships (a Ticket joins five, and its assignee selects their departments).
+TICKET_DETAILS = (
+    select(Ticket)
+    .where(Ticket.id == bindparam("ticket_id"))
+    .options(
+        joinedload(Ticket.category),
+        joinedload(Ticket.flat).joinedload(Flat.building),
+        raiseload("*"),
+    )
+)
+
+
 async def ticket_events(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:
-    return (
-        await session.scalars(
-            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
-        )
-    ).all()
+    return (await session.scalars(TICKET_EVENTS, {"ticket_id": ticket_id})).all()
 
 
 @dataclass(frozen=True)

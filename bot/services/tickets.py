@@ -429,9 +429,9 @@ class TicketService(Service):
         self, telegram_id: int, ticket_id: int, locale: str
     ) -> ResidentTicketView | None:
         async with self.transaction() as session:
-            ticket = await session.get(Ticket, ticket_id)
-            resident = await repo.resident_by_telegram(session, telegram_id)
-            if ticket is None or resident is None or ticket.resident_id != resident.id:
+            ticket = await session.scalar(repo.TICKET_DETAILS, {"ticket_id": ticket_id})
+            resident = await repo.resident_ids(session, telegram_id)
+            if ticket is None or resident is None or ticket.resident_id != resident[0]:
                 return None
             out = await self.outgoing(session, ticket.estate_id)
             events = await repo.ticket_events(session, ticket.id)

@@ -79,6 +79,7 @@ async def test_resident_cancels_before_work_starts(stack: Stack) -> None:
     await stack.feed(alice.press(stack.last(alice.id), number))
     details = stack.last(alice.id)
     assert "History" in details.content and "registered" in details.content
+    assert "Leaking tap" in details.content and "Building " in details.content  # its category, flat
     await stack.feed(alice.press(details, "Cancel request"))
     assert "Status: cancelled" in stack.card(PLUMBING, number).content
     assert stack.card(PLUMBING, number).reply_markup is None
