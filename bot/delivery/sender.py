@@ -52,7 +52,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     ReplyParameters,
 )
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import queue
@@ -63,6 +63,10 @@ from storage import outbox_repo
 from storage.models import Department, Outbox, Resident, Staff, Ticket
 
 log = logging.getLogger(__name__)
+# Where a request's card is (two columns; loading the request would join five relationships).
+CURRENT_CARD = select(Ticket.card_chat_id, Ticket.card_message_id).where(
+    Ticket.id == bindparam("ticket_id")
+)
 
 BATCH = 200  # rows per read of the outbox
 MAX_WORKERS = 2000  # chats in flight at once
@@ -579,8 +583,8 @@ class OutboxSender:
         if row.ticket_id is None:
             return None, None
         async with self.sessions.begin() as session:
-            ticket = await session.get(Ticket, row.ticket_id)
-            return (ticket.card_chat_id, ticket.card_message_id) if ticket else (None, None)
+            found = (await session.execute(CURRENT_CARD, {"ticket_id": row.ticket_id})).first()
+            return (found[0], found[1]) if found is not None else (None, None)
 
     async def _reply_target(self, row: Outbox, data: dict[str, Any]) -> int | None:
         if data.get("reply_to_card") and row.ticket_id is not None:

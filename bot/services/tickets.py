@@ -450,10 +450,10 @@ class TicketService(Service):
         self, telegram_id: int, kind: TicketKind, locale: str
     ) -> list["CategoryOption"]:
         async with self.transaction() as session:
-            resident = await repo.resident_by_telegram(session, telegram_id)
+            resident = await repo.resident_ids(session, telegram_id)
             if resident is None:
                 return []
-            rows = await repo.categories(session, resident.estate_id, kind.value)
+            rows = await repo.categories(session, resident[1], kind.value)
             return [
                 CategoryOption(
                     c.id, texts.category_button(c, locale), c.hazard if c.emergency else None
@@ -487,10 +487,10 @@ class TicketService(Service):
 
     async def emergency_number(self, telegram_id: int, hazard: str) -> str | None:
         async with self.transaction() as session:
-            resident = await repo.resident_by_telegram(session, telegram_id)
+            resident = await repo.resident_ids(session, telegram_id)
             if resident is None:
                 return None
-            out = await self.outgoing(session, resident.estate_id)
+            out = await self.outgoing(session, resident[1])
             return out.ctx.emergency_numbers.get(hazard)
 
     # ---- internals ----------------------------------------------------------------------
