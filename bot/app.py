@@ -27,6 +27,7 @@ from bot.telegram_models import pin_response_models
 from bot.web import WEBHOOK_PATH, MeasureUpdates, build_web_app
 from handlers import build_dispatcher
 from handlers.manager.commands import publish_commands
+from handlers.middlewares import DialogWritesAtEnd
 from schedules.runner import make_scheduler
 from storage.engine import make_engine, make_sessionmaker
 from storage.fsm import DatabaseStorage
@@ -117,6 +118,8 @@ def build_app(
         flood_limit=settings.flood_messages,
         flood_window=settings.flood_window,
     )
+    if isinstance(storage, DatabaseStorage):
+        dispatcher.update.outer_middleware(DialogWritesAtEnd(storage.writes_at_end))
     dispatcher.update.outer_middleware(MeasureUpdates(metrics))
     return App(settings, engine, sessions, clock, i18n, services, bot, dispatcher, sender, metrics)
 

@@ -4,6 +4,7 @@ way out, waking the sender."""
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -62,6 +63,17 @@ class WakeSender(BaseMiddleware):
         finally:
             if self.queued() != before:
                 self.kick()
+
+
+class DialogWritesAtEnd(BaseMiddleware):
+    """An update's dialog-state writes reach the database once, when it has been handled."""
+
+    def __init__(self, writes_at_end: Callable[[], AbstractAsyncContextManager[None]]) -> None:
+        self.writes_at_end = writes_at_end
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.writes_at_end():
+            return await handler(event, data)
 
 
 class LocaleMiddleware(I18nMiddleware):

@@ -7,7 +7,9 @@ that changes nothing (``state.clear()`` with no dialog open, the common case) is
 
 import copy
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -38,6 +40,8 @@ def _upsert(insert: Any) -> Any:
 
 
 UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+# The writes of the update being handled (``writes_at_end``), if any.
+_PENDING: ContextVar[dict[str, "_Dialog"] | None] = ContextVar("dialog_writes", default=None)
 
 
 def _key(key: StorageKey) -> str:
@@ -96,15 +100,44 @@ class DatabaseStorage(BaseStorage):
         self._remember(key, loaded)
         return loaded
 
+    @asynccontextmanager
+    async def writes_at_end(self) -> AsyncIterator[None]:
+        """Around one update: its dialog writes reach the table once, when it ends (a dialog
+        step sets its data and then its state: two transactions otherwise). Reads in between
+        come from memory, which holds the new dialog at once."""
+        pending: dict[str, _Dialog] = {}
+        token = _PENDING.set(pending)
+        try:
+            yield
+        finally:
+            _PENDING.reset(token)
+            if pending:
+                await self._flush(pending)
+
     async def _write(self, key: str, dialog: _Dialog) -> None:
-        async with self.sessions.begin() as session:
-            if dialog.state is None and not dialog.data:
-                await session.execute(FORGET, {"key": key})
-            else:
-                dialect = session.get_bind().dialect.name
-                values = {"key": key, "state": dialog.state, "data": dialog.data}
-                await session.execute(UPSERT[dialect], values)
+        pending = _PENDING.get()
+        if pending is None:
+            await self._flush({key: dialog})
+            return
+        pending[key] = dialog
         self._remember(key, dialog)
+
+    async def _flush(self, dialogs: dict[str, _Dialog]) -> None:
+        try:
+            async with self.sessions.begin() as session:
+                dialect = session.get_bind().dialect.name
+                for key, dialog in dialogs.items():
+                    if dialog.state is None and not dialog.data:
+                        await session.execute(FORGET, {"key": key})
+                    else:
+                        values = {"key": key, "state": dialog.state, "data": dialog.data}
+                        await session.execute(UPSERT[dialect], values)
+        except BaseException:
+            for key in dialogs:  # memory must not claim what the table does not hold
+                self._cache.pop(key, None)
+            raise
+        for key, dialog in dialogs.items():
+            self._remember(key, dialog)
 
     def _remember(self, key: str, dialog: _Dialog) -> None:
         self._cache[key] = dialog

@@ -107,3 +107,48 @@ async def test_filters_run_inline_not_on_threads(
     await handle(stack, alice.text("is anyone there?"))
     await handle(stack, sam.command("help"))
     assert hops == []
+
+
+async def test_a_dialog_step_writes_its_state_once_and_a_restart_finds_it(stack: Stack) -> None:
+    alice = await stack.register("alice")
+    await stack.feed(alice.command("new"))
+    writes: list[str] = []
+
+    def executed(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "fsm_states" in statement and not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    event.listen(stack.app.engine.sync_engine, "before_cursor_execute", executed)
+    try:
+        await handle(stack, alice.press(stack.last(alice.id), "Repair"))  # sets data, then state
+    finally:
+        event.remove(stack.app.engine.sync_engine, "before_cursor_execute", executed)
+    assert "Leaking tap" in str(stack.last(alice.id).reply_markup)
+    assert len(writes) == 1
+    key = StorageKey(bot_id=stack.app.bot.id, chat_id=alice.id, user_id=alice.id)
+    restarted = DatabaseStorage(stack.app.sessions)
+    assert await restarted.get_state(key) == "NewRequest:category"
+    assert (await restarted.get_data(key))["kind"] == "repair"
+    await stack.feed(alice.press(stack.last(alice.id), "Leaking tap"))  # the dialog goes on
+    assert "My flat" in str(stack.last(alice.id).reply_markup)
+
+
+async def test_a_dialog_write_that_fails_leaves_memory_as_the_table_is(stack: Stack) -> None:
+    storage = DatabaseStorage(stack.app.sessions)
+    key = StorageKey(bot_id=1, chat_id=6, user_id=6)
+    await storage.set_state(key, "NewRequest:kind")
+
+    class Outage(Exception):
+        pass
+
+    class Down:
+        def begin(self) -> None:
+            raise Outage
+
+    with pytest.raises(Outage):
+        async with storage.writes_at_end():
+            await storage.set_state(key, "NewRequest:category")
+            assert await storage.get_state(key) == "NewRequest:category"  # within the update
+            storage.sessions = Down()  # type: ignore[assignment]
+    storage.sessions = stack.app.sessions
+    assert await storage.get_state(key) == "NewRequest:kind"  # read again from the table
