@@ -35,7 +35,8 @@ from bot.i18n import Translator, make_i18n  # noqa: E402
 from bot.services.base import ServiceDeps  # noqa: E402
 from bot.services.estate_apply import EstateApplier  # noqa: E402
 from bot.services.reports import per_day, satisfaction_trend, sla_by_department  # noqa: E402
-from bot.services.stats import StatsService, cohort, compute, dialect_of, make_period  # noqa: E402
+from bot.services.stats import StatsService, cohort, compute, make_period  # noqa: E402
+from storage.dialects import dialect_of  # noqa: E402
 from storage.engine import make_engine, make_sessionmaker  # noqa: E402
 from storage.models import Base  # noqa: E402
 

@@ -16,9 +16,9 @@ from typing import Any, cast
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlalchemy import Table, bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.dialects import dialect_of, per_dialect
 from storage.models import FsmRecord
 
 DEFAULT_CACHE_SIZE = 10_000
@@ -39,7 +39,7 @@ def _upsert(insert: Any) -> Any:
     )
 
 
-UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+UPSERT = per_dialect(_upsert)
 # The writes of the update being handled (``writes_at_end``), if any.
 _PENDING: ContextVar[dict[str, "_Dialog"] | None] = ContextVar("dialog_writes", default=None)
 
@@ -125,7 +125,7 @@ class DatabaseStorage(BaseStorage):
     async def _flush(self, dialogs: dict[str, _Dialog]) -> None:
         try:
             async with self.sessions.begin() as session:
-                dialect = session.get_bind().dialect.name
+                dialect = dialect_of(session)
                 for key, dialog in dialogs.items():
                     if dialog.state is None and not dialog.data:
                         await session.execute(FORGET, {"key": key})

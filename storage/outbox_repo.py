@@ -5,9 +5,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import INSERTS, dialect_of
 from storage.models import MessageLink, Outbox
 
 
@@ -21,15 +21,6 @@ class QueuedCounter:
 queued = QueuedCounter()
 PENDING = "pending"
 OUTBOX = cast(Table, Outbox.__table__)
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
-
-
-def _insert(dialect: str) -> Any:
-    """The dialect's INSERT, which has ``on_conflict_do_nothing``."""
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 async def enqueue(session: AsyncSession, **fields: Any) -> None:
@@ -81,7 +72,7 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         return
     # The table, not the entity: with the entity the session takes its bulk-INSERT path
     # (~25 us a row of bookkeeping); with the table it is the driver's executemany.
-    statement = _insert(_dialect(session))(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
+    statement = INSERTS[dialect_of(session)](OUTBOX).on_conflict_do_nothing(index_elements=["key"])
     await session.execute(statement, list(rows))
     queued.total += len(rows)
 
@@ -100,7 +91,7 @@ def enqueue_select(dialect: str, rows: Select[Any], now: datetime) -> Any:
     )
     names = [column.name for column in complete.selected_columns]
     return (
-        _insert(dialect)(OUTBOX)
+        INSERTS[dialect](OUTBOX)
         .from_select(names, complete)
         .on_conflict_do_nothing(index_elements=["key"])
     )
@@ -118,7 +109,7 @@ async def link_message(
     session: AsyncSession, chat_id: int, message_id: int, ticket_id: int
 ) -> None:
     await session.execute(
-        _insert(_dialect(session))(MessageLink)
+        INSERTS[dialect_of(session)](MessageLink)
         .values(chat_id=chat_id, message_id=message_id, ticket_id=ticket_id)
         .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
     )

@@ -40,6 +40,7 @@ from bot.services.tickets import TicketService
 from bot.ui import clock_texts, keyboards
 from bot.ui.callbacks import LeadAct
 from storage import outbox_repo
+from storage.dialects import dialect_of
 from storage.models import (
     Department,
     Estate,
@@ -588,7 +589,7 @@ class ClockService(Service):
                 if not ids:
                     break
                 if queueing is None:
-                    queueing = queue(session.bind.dialect.name if session.bind else "sqlite")
+                    queueing = queue(dialect_of(session))
                 total += await outbox_repo.enqueue_selected(session, queueing, {"ids": ids})
             if len(ids) < BATCH or time.monotonic() - started > STEP_BUDGET:
                 break

@@ -17,13 +17,13 @@ from bot.services.base import Service
 from bot.services.context import EstateContext
 from bot.services.digests import overdue_condition
 from bot.services.residents import ResidentService, mask_phone
-from bot.services.stats import dialect_of
 from bot.services.tickets import ActResult, TicketService
 from bot.ui import console_texts
 from bot.ui.console_texts import FoundResident, HistoryItem, OverdueEntry, StaffLine, TicketCard
 from bot.ui.format import local_time
 from bot.ui.texts import where_line
 from storage import repo
+from storage.dialects import dialect_of
 from storage.models import (
     Building,
     Callback,

@@ -27,6 +27,7 @@ from bot.services.base import Service
 from bot.services.stats import Period, Share, Timing
 from bot.ui import console_texts
 from bot.ui.console_texts import ComplaintFigures
+from storage.dialects import dialect_of
 from storage.models import Building, Category, Department, Estate, Flat, Poll, Staff, Ticket
 
 XLSX_MAX_ROWS = 1_048_575  # Excel's limit, less the header
@@ -594,7 +595,7 @@ class ReportService(Service):
             now = self.deps.clock.now()
             period = stats.parse_period(word, now, estate.timezone)
             assert period is not None
-            dialect = stats.dialect_of(session)
+            dialect = dialect_of(session)
             where = stats.cohort(estate.id, period, None)
             none = _("(none)")
             total = int(await session.scalar(select(func.count(Ticket.id)).where(*where)) or 0)

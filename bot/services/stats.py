@@ -62,6 +62,7 @@ from bot.services.base import Service
 from bot.services.context import EstateContext
 from bot.services.digests import overdue_condition
 from bot.ui import console_texts
+from storage.dialects import dialect_of
 from storage.models import (
     Building,
     Callback,
@@ -166,10 +167,6 @@ def _parse_range(word: str) -> tuple[date | None, date | None]:
 
 
 # ---- SQL building blocks -------------------------------------------------------------------
-def dialect_of(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
 _SQLITE_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)  # unixepoch() is from 3.38
 
 

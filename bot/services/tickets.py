@@ -431,7 +431,10 @@ class TicketService(Service):
         async with self.transaction() as session:
             ticket = await session.scalar(repo.TICKET_DETAILS, {"ticket_id": ticket_id})
             resident = await repo.resident_ids(session, telegram_id)
-            if ticket is None or resident is None or ticket.resident_id != resident[0]:
+            if ticket is None or resident is None:
+                return None
+            resident_id, _estate_id = resident
+            if ticket.resident_id != resident_id:
                 return None
             out = await self.outgoing(session, ticket.estate_id)
             events = await repo.ticket_events(session, ticket.id)
@@ -453,7 +456,8 @@ class TicketService(Service):
             resident = await repo.resident_ids(session, telegram_id)
             if resident is None:
                 return []
-            rows = await repo.categories(session, resident[1], kind.value)
+            _resident_id, estate_id = resident
+            rows = await repo.categories(session, estate_id, kind.value)
             return [
                 CategoryOption(
                     c.id, texts.category_button(c, locale), c.hazard if c.emergency else None
@@ -490,7 +494,8 @@ class TicketService(Service):
             resident = await repo.resident_ids(session, telegram_id)
             if resident is None:
                 return None
-            out = await self.outgoing(session, resident[1])
+            _resident_id, estate_id = resident
+            out = await self.outgoing(session, estate_id)
             return out.ctx.emergency_numbers.get(hazard)
 
     # ---- internals ----------------------------------------------------------------------

@@ -6,12 +6,12 @@ from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, delete, literal, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.base import Service
 from bot.services.residents import FIRST_ESTATE_NAME, RESIDENT_COLUMNS, ResidentInfo
 from bot.services.staff import STAFF_COLUMNS, StaffInfo, group_language
+from storage.dialects import dialect_of, per_dialect
 from storage.models import ProcessedUpdate
 
 
@@ -41,14 +41,15 @@ def _who_is() -> Select[Any]:
 # long as its statements are many. Built once, like the statements below: building these per
 # update (and deriving their cache keys) cost more CPU than running them.
 WHO_IS = _who_is()
-RECORD = {
-    # On the table, not the entity: with parameters, the ORM would run an entity insert as a
-    # bulk insert, whose result has no row count.
-    name: insert(cast(Table, ProcessedUpdate.__table__))
-    .values(update_id=bindparam("update_id"), at=bindparam("at"))
-    .on_conflict_do_nothing(index_elements=["update_id"])
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+# On the table, not the entity: with parameters, the ORM would run an entity insert as a bulk
+# insert, whose result has no row count.
+RECORD = per_dialect(
+    lambda insert: (
+        insert(cast(Table, ProcessedUpdate.__table__))
+        .values(update_id=bindparam("update_id"), at=bindparam("at"))
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+)
 
 
 async def who_is(session: AsyncSession, telegram_id: int) -> tuple[ResidentInfo, StaffInfo | None]:
@@ -82,9 +83,8 @@ class UpdateLog(Service):
 
     async def _record(self, session: AsyncSession, update_id: int) -> bool:
         """Record the update; True if it had been recorded before."""
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         result = await session.execute(
-            RECORD[dialect], {"update_id": update_id, "at": self.deps.clock.now()}
+            RECORD[dialect_of(session)], {"update_id": update_id, "at": self.deps.clock.now()}
         )
         return bool(result.rowcount == 0)  # type: ignore[attr-defined]
 

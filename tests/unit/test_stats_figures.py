@@ -27,7 +27,8 @@ from bot.services.base import ServiceDeps
 from bot.services.context import EstateContext
 from bot.services.estate_apply import EstateApplier
 from bot.services.reports import per_day
-from bot.services.stats import StatsService, compute, dialect_of, make_period, parse_period
+from bot.services.stats import StatsService, compute, make_period, parse_period
+from storage.dialects import dialect_of
 from storage.engine import make_sessionmaker
 from storage.models import (
     Building,
