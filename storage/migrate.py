@@ -1,5 +1,6 @@
 """Running Alembic from code: ``frontdoor db upgrade`` and the tests use this."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -22,11 +23,21 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:
     """Upgrade through an existing engine (tests share one engine per database)."""
+    await _through_engine(engine, command.upgrade, revision)
+
+
+async def downgrade_engine(engine: AsyncEngine, revision: str) -> None:
+    await _through_engine(engine, command.downgrade, revision)
+
+
+async def _through_engine(
+    engine: AsyncEngine, run: Callable[[Config, str], None], revision: str
+) -> None:
     config = alembic_config(str(engine.url))
 
     def _run(connection: object) -> None:
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        run(config, revision)
 
     async with engine.begin() as connection:
         await connection.run_sync(_run)

@@ -177,11 +177,8 @@ class Ticket(Base):
         UniqueConstraint("estate_id", "kind", "seq"),
         Index(None, "resident_id", "created_at"),
         Index(None, "status", "claim_due_at"),
-        # The clock's steps: each finds its due rows by status and deadline (bot/services/clock.py);
-        # a reminded request leaves the first one's range (most stay "new" a while after it).
-        Index(
-            "ix_tickets_status_claim_remind_at", "status", "claim_reminded_at", "claim_remind_at"
-        ),
+        # The clock's steps: each finds its due rows by status and deadline (bot/services/clock.py).
+        Index("ix_tickets_status_claim_remind_at", "status", "claim_remind_at"),
         Index("ix_tickets_status_on_site_due_at", "status", "on_site_due_at"),
         Index("ix_tickets_status_resolve_due_at", "status", "resolve_due_at"),
         Index("ix_tickets_status_resolved_at", "status", "resolved_at"),
@@ -216,8 +213,8 @@ class Ticket(Base):
     claim_due_at: Mapped[datetime | None]
     on_site_due_at: Mapped[datetime | None]
     resolve_due_at: Mapped[datetime | None]
-    # The escalation ladder: each level happens once; the column records when.
-    claim_reminded_at: Mapped[datetime | None]
+    # The escalation ladder: each level happens once; the column records when. (Claim reminders
+    # are recorded by a mark, not per request: see ClockMark.)
     claim_overdue_at: Mapped[datetime | None]
     on_site_overdue_at: Mapped[datetime | None]
     resolve_overdue_at: Mapped[datetime | None]
@@ -281,13 +278,17 @@ class Outbox(Base):
     __table_args__ = (Index(None, "status", "next_attempt_at"), Index(None, "chat_id", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    estate_id: Mapped[int | None] = mapped_column(ForeignKey("estates.id"))
+    # The estate, request and resident a message concerns, without foreign keys: a row is queued
+    # in the transaction that wrote what it refers to, and on PostgreSQL a foreign-key check locks
+    # the row it points at (FOR KEY SHARE), which doubled the cost of queueing a sweep's
+    # reminders and made every message of an estate touch the estate's row.
+    estate_id: Mapped[int | None]
     chat_id: Mapped[int] = mapped_column(BigInteger)
     thread_id: Mapped[int | None] = mapped_column(BigInteger)
     op: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    ticket_id: Mapped[int | None]
+    resident_id: Mapped[int | None]
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
@@ -296,6 +297,16 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ClockMark(Base):
+    """How far a clock step that writes nothing on the requests has got: every request due for
+    it up to (``done_at``, ``done_id``), in the order (due time, id), has been done."""
+
+    __tablename__ = "clock_marks"
+    step: Mapped[str] = mapped_column(String(32), primary_key=True)
+    done_at: Mapped[datetime | None]
+    done_id: Mapped[int | None]
 
 
 class ProcessedUpdate(Base):

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, literal, select
+from sqlalchemy import Select, Table, and_, bindparam, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialects import INSERTS, dialect_of
@@ -77,12 +77,13 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     queued.total += len(rows)
 
 
-def enqueue_select(dialect: str, rows: Select[Any], now: datetime) -> Any:
-    """``INSERT INTO outbox … SELECT``, for ``enqueue_selected``: ``rows`` names its columns
-    with labels (``key``, ``chat_id``, ``op``, ``payload``, …); status, attempts and times take
-    what ``outbox_row`` gives them (pending, none, due ``now``). A key already queued is
-    silently dropped, as with ``enqueue_many``."""
-    at = literal(now, OUTBOX.c.created_at.type)
+def enqueue_select(insert: Any, rows: Select[Any]) -> Any:
+    """``INSERT INTO outbox … SELECT`` with the dialect's ``insert``, for ``enqueue_selected``:
+    ``rows`` names its columns with labels (``key``, ``chat_id``, ``op``, ``payload``, …);
+    status, attempts and times take what ``outbox_row`` gives them (pending, none, due at the
+    ``queued_at`` parameter). A key already queued is silently dropped, as with
+    ``enqueue_many``."""
+    at = bindparam("queued_at", type_=OUTBOX.c.created_at.type)
     complete = rows.add_columns(
         literal(PENDING).label("status"),
         literal(0).label("attempts"),
@@ -91,9 +92,7 @@ def enqueue_select(dialect: str, rows: Select[Any], now: datetime) -> Any:
     )
     names = [column.name for column in complete.selected_columns]
     return (
-        INSERTS[dialect](OUTBOX)
-        .from_select(names, complete)
-        .on_conflict_do_nothing(index_elements=["key"])
+        insert(OUTBOX).from_select(names, complete).on_conflict_do_nothing(index_elements=["key"])
     )
 
 

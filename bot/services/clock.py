@@ -7,6 +7,10 @@ are set-based: one ``UPDATE … RETURNING`` claims a batch and reads what the me
 query each loads the batch's departments, assignees and residents, one batched INSERT
 (``enqueue_many``) queues the messages, all in one transaction; batches repeat until nothing is
 due (or the step's time budget is spent), so a backlog drains in one tick.
+
+Claim reminders, the step with the most requests due (every new request nobody has taken
+halfway to its claim deadline), write nothing on the requests: a mark in ``clock_marks`` records
+how far the step has got (``_step_by_mark``), so queueing them costs an outbox row each.
 """
 
 import logging
@@ -19,32 +23,26 @@ from typing import Any, cast
 from aiogram.types import InlineKeyboardButton
 from sqlalchemy import (
     ColumnElement,
-    String,
     Table,
     bindparam,
     insert,
-    literal,
     select,
-    true,
     update,
 )
-from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
 from bot.domain.lifecycle import AWAITING_CONFIRMATION, Event, Status
 from bot.services.base import Service
 from bot.services.context import EstateContext, estate_context
+from bot.services.marked_step import MarkedStep, QueuedInSql
 from bot.services.notify import OutboxRows
 from bot.services.tickets import TicketService
 from bot.ui import clock_texts, keyboards
 from bot.ui.callbacks import LeadAct
-from storage import outbox_repo
-from storage.dialects import dialect_of
 from storage.models import (
     Department,
     Estate,
-    Outbox,
     Poll,
     Resident,
     Staff,
@@ -60,30 +58,25 @@ NOT_ON_SITE = [Status.NEW.value, Status.CLAIMED.value]
 NOT_RESOLVED = [s.value for s in Status if s.is_open and s not in AWAITING_CONFIRMATION]
 AWAITING = [s.value for s in AWAITING_CONFIRMATION]
 BATCH = 1000  # rows claimed per statement
+# Requests a claim-reminder batch passes: it locks only its mark, not the requests, so a
+# larger batch holds nothing another worker needs (on SQLite, the write lock for ~30 ms).
+MARKED_BATCH = 5000
 ASSIGNEE, RESIDENT = "assignee", "resident"  # what a step's messages read beyond the department
 STEP_BUDGET = 10.0  # seconds a step may keep taking batches in one sweep; the rest waits a tick
 
 
-@dataclass(frozen=True)
-class QueuedInSql:
-    """A clock message queued by the database and written when it is sent: its outbox key
-    is ``key_prefix + ticket id + key_suffix``; the sender asks ``ClockService.render`` for
-    ``payload["render"]``."""
-
-    template: str
-    key_prefix: str
-    key_suffix: str
-    reply_to_card: bool = True
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        payload: dict[str, Any] = {"render": self.template}
-        if self.reply_to_card:
-            payload["reply_to_card"] = True
-        return payload
-
-
 CLAIM_REMINDER = QueuedInSql("claim_reminder", "remind:", ":claim")
+TICKETS = cast(Table, Ticket.__table__)
+# Halfway to the claim deadline, nobody has taken the request; not for those already past the
+# deadline: the overdue alert says it all.
+CLAIM_REMINDERS = MarkedStep(
+    "claim_reminders",
+    due=TICKETS.c.claim_remind_at,
+    status=Status.NEW.value,
+    message=CLAIM_REMINDER,
+    unless=TICKETS.c.claim_due_at.is_not(None)
+    & (TICKETS.c.claim_due_at <= bindparam("now", type_=TICKETS.c.claim_due_at.type)),
+)
 
 
 @dataclass
@@ -205,15 +198,16 @@ class ClockService(Service):
         """A reminder in the department group, as a reply to the card, for each new request
         nobody has taken by its reminder time (not for those already past the claim deadline:
         the overdue alert says it all). Written when it is sent (``render``): the sweep queues
-        the rows with one ``INSERT … SELECT`` per batch and no per-row Python."""
-        return await self._step_in_sql(
-            now,
-            due=Ticket.claim_remind_at,
-            done=Ticket.claim_reminded_at,
-            statuses=NOT_YET_CLAIMED,
-            message=CLAIM_REMINDER,
-            unless=Ticket.claim_due_at.is_not(None) & (Ticket.claim_due_at <= now),
-        )
+        the rows with one ``INSERT … SELECT`` per batch and no per-row Python, and writes
+        nothing on the requests (``MarkedStep``)."""
+        total = 0
+        started = time.monotonic()
+        more = True
+        while more and time.monotonic() - started <= STEP_BUDGET:
+            async with self.transaction() as session:
+                more, queued = await CLAIM_REMINDERS.run_batch(session, now, MARKED_BATCH)
+            total += queued
+        return total
 
     async def render(self, template: str, ticket_id: int) -> dict[str, Any] | None:
         """The text of a message the sweep queued unwritten (``payload["render"]``), in the
@@ -529,69 +523,6 @@ class ClockService(Service):
                     )
                 await enqueue_many(session, [row for b in batches.values() for row in b.rows])
             if len(rows) < BATCH or time.monotonic() - started > STEP_BUDGET:
-                break
-        return total
-
-    async def _step_in_sql(
-        self,
-        now: datetime,
-        *,
-        due: Any,
-        done: Any,
-        statuses: Sequence[str],
-        message: QueuedInSql,
-        unless: ColumnElement[bool],
-    ) -> int:
-        """``_step`` for a message written at send time to the ticket's department group: each
-        batch is claimed with the same ``UPDATE … RETURNING`` (only the ids come back) and its
-        messages queued with one ``INSERT … SELECT`` from the tickets and their departments,
-        so the database does the per-row work. Tickets matching ``unless`` are claimed (the
-        level is done) without a message."""
-        conditions = [due <= now, done.is_(None)]
-
-        def claim(status: str, limit: int) -> Any:
-            return claiming(status, limit, due, done, conditions, now).returning(Ticket.id)
-
-        def queue(dialect: str) -> Any:
-            rows = (
-                select(
-                    (
-                        literal(message.key_prefix)
-                        + cast_(Ticket.id, String)
-                        + literal(message.key_suffix)
-                    ).label("key"),
-                    Ticket.estate_id,
-                    Department.chat_id,
-                    Department.thread_id,
-                    literal("send").label("op"),
-                    literal(message.payload, Outbox.__table__.c.payload.type).label("payload"),
-                    Ticket.id.label("ticket_id"),
-                    true().label("urgent"),
-                )
-                .join(Department, Department.id == Ticket.department_id)
-                # One expanding parameter: the statement is built and compiled once, not once
-                # per batch with a thousand bound values.
-                .where(
-                    Ticket.id.in_(bindparam("ids", expanding=True)),
-                    Department.chat_id.is_not(None),
-                    ~unless,
-                )
-                .order_by(Ticket.id)
-            )
-            return outbox_repo.enqueue_select(dialect, rows, now)
-
-        total = 0
-        started = time.monotonic()
-        queueing: Any = None
-        while True:
-            async with self.transaction() as session:
-                ids = [row.id for row in await claim_batch(session, statuses, claim)]
-                if not ids:
-                    break
-                if queueing is None:
-                    queueing = queue(dialect_of(session))
-                total += await outbox_repo.enqueue_selected(session, queueing, {"ids": ids})
-            if len(ids) < BATCH or time.monotonic() - started > STEP_BUDGET:
                 break
         return total
 

@@ -21,7 +21,7 @@ from bot.services.estate_apply import EstateApplier
 from bot.services.tickets import TicketService
 from bot.ui import clock_texts
 from storage.engine import make_engine, make_sessionmaker
-from storage.models import Department, Estate, Outbox, Ticket, TicketEvent
+from storage.models import ClockMark, Department, Estate, Outbox, Ticket, TicketEvent
 
 ESTATE = Path(__file__).resolve().parents[1] / "e2e" / "estate.toml"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday morning in London: not quiet
@@ -83,6 +83,7 @@ async def test_a_backlog_larger_than_a_batch_drains_in_one_sweep_once_each(
     engine: AsyncEngine, monkeypatch: Any
 ) -> None:
     monkeypatch.setattr(clock_module, "BATCH", 100)  # 350 due: four batches
+    monkeypatch.setattr(clock_module, "MARKED_BATCH", 100)
     estate_id, department = await seed(engine, due=350, overdue=120)
     deps = deps_for(engine)
     clock = ClockService(deps, TicketService(deps))
@@ -109,11 +110,18 @@ async def test_a_backlog_larger_than_a_batch_drains_in_one_sweep_once_each(
         written = clock_texts.claim_reminder(_, ticket, ctx.tz)
         assert first.urgent and first.status == "pending" and first.op == "send"
         assert first.next_attempt_at == NOW and first.estate_id == estate_id
-        reminded = await session.scalar(
-            select(func.count()).select_from(Ticket).where(Ticket.claim_reminded_at == NOW)
-        )
-        # The overdue ones were claimed for the reminder level too, without a message.
-        assert reminded == 350 + 120
+        # The mark has passed every request due by now, the overdue ones too (without a
+        # message); the latest due is the newest request, queued last.
+        mark = (await session.execute(select(ClockMark.done_at, ClockMark.done_id))).one()
+        latest = (
+            await session.execute(
+                select(Ticket.claim_remind_at, Ticket.id)
+                .where(Ticket.status == "new")
+                .order_by(Ticket.claim_remind_at.desc(), Ticket.id.desc())
+                .limit(1)
+            )
+        ).one()
+        assert tuple(mark) == tuple(latest) and latest.id == queued[-1].ticket_id
         alerts = (await session.scalars(select(Outbox).where(Outbox.key.like("overdue:%")))).all()
         assert len(alerts) == 120
         assert all("was not taken" in a.payload["text"] for a in alerts)
@@ -124,10 +132,9 @@ async def test_a_backlog_larger_than_a_batch_drains_in_one_sweep_once_each(
             .where(TicketEvent.event == "overdue_claim")
         )
         assert events == 120
+        closed = select(Ticket.id).where(Ticket.status == "closed")
         untouched = await session.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(Ticket.status == "closed", Ticket.claim_reminded_at.is_not(None))
+            select(func.count()).select_from(Outbox).where(Outbox.ticket_id.in_(closed))
         )
         assert untouched == 0
 
@@ -152,6 +159,7 @@ async def test_sweeps_running_at_the_same_time_take_each_step_once(
     engine: AsyncEngine, monkeypatch: Any
 ) -> None:
     monkeypatch.setattr(clock_module, "BATCH", 50)
+    monkeypatch.setattr(clock_module, "MARKED_BATCH", 50)
     await seed(engine, due=400, overdue=100)
     other = await second_engine(engine)
     try:
