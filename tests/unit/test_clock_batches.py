@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.clock import FakeClock
@@ -181,3 +181,25 @@ async def test_sweeps_running_at_the_same_time_take_each_step_once(
         assert all(r.counts == {} for r in again)
     finally:
         await other.dispose()
+
+
+async def test_requests_due_at_the_same_instant_across_batches_are_each_reminded_once(
+    engine: AsyncEngine, monkeypatch: Any
+) -> None:
+    """The mark is (reminder time, id): a batch that ends among requests due at the same instant
+    leaves the rest of them to the next batch, none twice and none skipped."""
+    monkeypatch.setattr(clock_module, "MARKED_BATCH", 3)
+    await seed(engine, due=7)
+    deps = deps_for(engine)
+    async with deps.sessions.begin() as session:
+        same = NOW - timedelta(minutes=5)
+        await session.execute(
+            update(Ticket).where(Ticket.status == "new").values(claim_remind_at=same)
+        )
+    clock = ClockService(deps, TicketService(deps))
+
+    assert (await clock.sweep()).counts == {"claim_reminders": 7}
+    queued = await reminders(engine)
+    assert len({row.ticket_id for row in queued}) == len(queued) == 7
+    assert [row.ticket_id for row in queued] == sorted(row.ticket_id for row in queued)
+    assert (await clock.sweep()).counts == {}
