@@ -10,7 +10,8 @@ due (or the step's time budget is spent), so a backlog drains in one tick.
 
 Claim reminders, the step with the most requests due (every new request nobody has taken
 halfway to its claim deadline), write nothing on the requests: a mark in ``clock_marks`` records
-how far the step has got (``_step_by_mark``), so queueing them costs an outbox row each.
+how far the step has got (``bot.services.marked_step``), so queueing them costs an outbox row
+each.
 """
 
 import logging
