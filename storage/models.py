@@ -178,7 +178,9 @@ class Ticket(Base):
         Index(None, "resident_id", "created_at"),
         Index(None, "status", "claim_due_at"),
         # The clock's steps: each finds its due rows by status and deadline (bot/services/clock.py).
-        Index("ix_tickets_status_claim_remind_at", "status", "claim_remind_at"),
+        # Claim reminders go in (reminder time, id) order: with the id in the index a batch reads
+        # only its own rows (PostgreSQL otherwise sorts every due row for each batch).
+        Index("ix_tickets_status_claim_remind_at", "status", "claim_remind_at", "id"),
         Index("ix_tickets_status_on_site_due_at", "status", "on_site_due_at"),
         Index("ix_tickets_status_resolve_due_at", "status", "resolve_due_at"),
         Index("ix_tickets_status_resolved_at", "status", "resolved_at"),

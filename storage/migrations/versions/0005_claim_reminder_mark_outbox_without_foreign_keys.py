@@ -60,7 +60,7 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_status_claim_remind_at")
         batch_op.create_index(
-            "ix_tickets_status_claim_remind_at", ["status", "claim_remind_at"], unique=False
+            "ix_tickets_status_claim_remind_at", ["status", "claim_remind_at", "id"], unique=False
         )
         batch_op.drop_column("claim_reminded_at")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
