@@ -36,7 +36,7 @@ from sqlalchemy.orm import joinedload, raiseload
 from bot.domain.lifecycle import AWAITING_CONFIRMATION, Event, Status
 from bot.services.base import Service
 from bot.services.context import EstateContext, estate_context
-from bot.services.marked_step import MarkedStep, QueuedInSql
+from bot.services.marked_step import TICKETS, MarkedStep, QueuedInSql
 from bot.services.notify import OutboxRows
 from bot.services.tickets import TicketService
 from bot.ui import clock_texts, keyboards
@@ -67,7 +67,6 @@ STEP_BUDGET = 10.0  # seconds a step may keep taking batches in one sweep; the r
 
 
 CLAIM_REMINDER = QueuedInSql("claim_reminder", "remind:", ":claim")
-TICKETS = cast(Table, Ticket.__table__)
 # Halfway to the claim deadline, nobody has taken the request; not for those already past the
 # deadline: the overdue alert says it all.
 CLAIM_REMINDERS = MarkedStep(
@@ -154,7 +153,7 @@ def claiming(
         .prefix_with("MATERIALIZED")
     )
     return (
-        update(cast(Table, Ticket.__table__))
+        update(TICKETS)
         .where(Ticket.id.in_(select(candidates.c.id)), Ticket.status == status, *conditions)
         .values({done.key: now})
     )

@@ -1,7 +1,7 @@
 """A clock step that writes nothing on the requests: a mark in ``clock_marks`` records how far it
 has got, in the order (due time, id), and each batch moves it on.
 
-A batch is the next ``BATCH`` requests of the step's status due by now past the mark. It is
+A batch is the next ``size`` requests of the step's status due by now past the mark. It is
 found as its last row (one index read, ``OFFSET``), and its messages are queued with one
 ``INSERT … SELECT`` over the range between the mark and that row, with the mark moved to the row
 in the same transaction. Every statement is built once, with scalar parameters: no list of ids
@@ -91,7 +91,7 @@ class MarkedStep:
         self.name = name
         self.status = status
         self.message = message
-        due_rows = select(due, TICKETS.c.id).where(
+        due_rows = select(due.label("due"), TICKETS.c.id).where(
             TICKETS.c.status == bindparam("status"),
             due <= bindparam("now", type_=due.type),
             _after(due, "after_at", "after_id"),
@@ -128,7 +128,8 @@ class MarkedStep:
     async def run_batch(self, session: AsyncSession, now: datetime, size: int) -> tuple[bool, int]:
         """Hold the mark, queue the next batch of up to ``size`` requests and move the mark to
         its last: (whether more may be due, messages queued)."""
-        if dialect_of(session) == "postgresql":
+        dialect = dialect_of(session)
+        if dialect == "postgresql":
             # The commit need not wait for the disk: if the server crashes before it gets there,
             # the batch and the mark are lost together and the next sweep queues it again. The
             # sender leases a message with a commit that does wait, and so flushes this one,
@@ -151,8 +152,8 @@ class MarkedStep:
                 return False, 0
         queued = await outbox_repo.enqueue_selected(
             session,
-            self._queue[dialect_of(session)],
-            {**params, "end_at": end[0], "end_id": end[1], "queued_at": now},
+            self._queue[dialect],
+            {**params, "end_at": end.due, "end_id": end.id, "queued_at": now},
         )
-        await clock_marks.advance(session, self.name, Mark(end[0], end[1]))
+        await clock_marks.advance(session, self.name, Mark(end.due, end.id))
         return more, queued
