@@ -1,5 +1,6 @@
 """The tables. Every deadline is a column, so a restart loses nothing."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,9 +15,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.domain.elapsed import whole_seconds
 from storage.types import UTCDateTime
 
 NAMING = {
@@ -228,6 +232,12 @@ class Ticket(Base):
     claim_due_at: Mapped[datetime | None]
     on_site_due_at: Mapped[datetime | None]
     resolve_due_at: Mapped[datetime | None]
+    # How long each step took from registration, in whole seconds (bot.domain.elapsed), written
+    # with the step's time (``step_seconds``): the managers' figures read these instead of
+    # computing them from two timestamps per request.
+    claim_seconds: Mapped[int | None]
+    on_site_seconds: Mapped[int | None]
+    resolve_seconds: Mapped[int | None]
     # The escalation ladder: each level happens once; the column records when. (Claim reminders
     # are recorded by a mark, not per request: see ClockMark.)
     claim_overdue_at: Mapped[datetime | None]
@@ -250,6 +260,42 @@ class Ticket(Base):
     flat: Mapped[Flat | None] = relationship(lazy="joined")
     assignee: Mapped[Staff | None] = relationship(lazy="joined")
     resident: Mapped[Resident | None] = relationship(lazy="joined")
+
+
+# Each step's time and the column of how long the step took.
+STEP_SECONDS = {
+    "claimed_at": "claim_seconds",
+    "on_site_at": "on_site_seconds",
+    "resolved_at": "resolve_seconds",
+}
+
+
+def step_seconds(created_at: datetime, times: Mapping[str, Any]) -> dict[str, int | None]:
+    """The duration column of each step time among ``times`` (``None`` where it is cleared), to
+    write with it."""
+    return {
+        STEP_SECONDS[name]: None if at is None else whole_seconds(created_at, at)
+        for name, at in times.items()
+        if name in STEP_SECONDS
+    }
+
+
+@event.listens_for(Ticket, "before_insert")
+@event.listens_for(Ticket, "before_update")
+def _step_seconds_on_flush(_mapper: Any, _connection: Any, ticket: Ticket) -> None:
+    """Requests written through the session (registration, fixtures) get their durations like
+    the transitions' ``UPDATE``, which adds ``step_seconds`` itself."""
+    state = inspect(ticket)
+    created_changed = state.attrs["created_at"].history.has_changes()
+    changed = {
+        name: state.dict.get(name)
+        for name in STEP_SECONDS
+        if created_changed or state.attrs[name].history.has_changes()
+    }
+    created_at = state.dict.get("created_at")
+    if changed and created_at is not None:
+        for column, seconds in step_seconds(created_at, changed).items():
+            setattr(ticket, column, seconds)
 
 
 class TicketPhoto(Base):

@@ -41,6 +41,7 @@ from storage.models import (
     Ticket,
     TicketEvent,
     TicketPhoto,
+    step_seconds,
 )
 from storage.outbox_repo import ticket_for_message
 
@@ -285,6 +286,7 @@ class TicketService(Service):
                 hold_until = resume_date(note, out.ctx.tz)
             actor = await self._actor_record(session, ticket, telegram_id)
             values = self._changes(ticket, event, to, out.now, actor, note, hold_until, assignee_id)
+            values.update(step_seconds(ticket.created_at, values))
             updated = await session.execute(
                 update(Ticket)
                 .where(Ticket.id == ticket.id, Ticket.version == ticket.version)
