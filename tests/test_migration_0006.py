@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.migrate import downgrade_engine, upgrade_engine
@@ -51,7 +51,7 @@ async def seed_due_requests(engine: AsyncEngine, count: int) -> None:
             }
             for seq in range(1, count + 1)
         ]
-        await connection.execute(Ticket.__table__.insert(), rows)
+        await connection.execute(insert(Ticket), rows)
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
         await autocommit.execute(text("VACUUM ANALYZE tickets"))
