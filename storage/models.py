@@ -17,10 +17,12 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.domain.elapsed import whole_seconds
+from bot.domain.lifecycle import FINAL_STATUSES, Status
 from storage.types import UTCDateTime
 
 NAMING = {
@@ -175,6 +177,21 @@ class TicketCounter(Base):
     last: Mapped[int] = mapped_column(default=0)
 
 
+OPEN_STATUSES = [s.value for s in Status if s not in FINAL_STATUSES]
+# What the open-requests index covers (overdue counts and lists read only these), and the
+# condition a query repeats, rendered with the same literal values, for SQLite and PostgreSQL to
+# see that the partial index holds every row it wants (``storage.repo.IS_OPEN``).
+OPEN_CONDITION = "status IN (" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
+OPEN_REQUEST_READS = [
+    "estate_id",
+    "status",
+    "claim_due_at",
+    "on_site_due_at",
+    "on_site_at",
+    "resolve_due_at",
+    "department_id",
+]
+
 # The columns of a request that queueing its claim reminder reads beyond the index's own
 # (bot/services/marked_step.py): the estate, the department (its group) and the claim deadline.
 CLAIM_REMINDER_READS = ["estate_id", "department_id", "claim_due_at"]
@@ -204,6 +221,14 @@ class Ticket(Base):
         Index("ix_tickets_status_hold_until", "status", "hold_until"),
         # The requests of a period (/stats, /report, /export).
         Index("ix_tickets_estate_id_created_at", "estate_id", "created_at"),
+        # The open requests of an estate, and what overdue counts read of them: a partial index,
+        # so its size is the open requests' whatever the history.
+        Index(
+            "ix_tickets_open",
+            *OPEN_REQUEST_READS,
+            sqlite_where=text(OPEN_CONDITION),
+            postgresql_where=text(OPEN_CONDITION),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"))

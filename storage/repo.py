@@ -8,7 +8,9 @@ from sqlalchemy import BigInteger, Integer, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
-from bot.domain.lifecycle import FINAL_STATUSES, Status
+from storage.models import (
+    OPEN_STATUSES as OPEN_STATUSES,
+)
 from storage.models import (
     Building,
     Category,
@@ -22,7 +24,12 @@ from storage.models import (
     TicketEvent,
 )
 
-OPEN_STATUSES = [s.value for s in Status if s not in FINAL_STATUSES]
+# Open, as the open-requests index has it (``ix_tickets_open``): the statuses rendered as
+# literals, so that the database can tell the partial index holds every row the query wants
+# (a parameter list would hide that from SQLite's planner, and from PostgreSQL's generic plans).
+IS_OPEN = Ticket.status.in_(
+    bindparam("open_statuses", OPEN_STATUSES, expanding=True, literal_execute=True)
+)
 
 # The statements a resident's updates run are built once, with parameters: building one (and
 # deriving its cache key) cost more CPU than running it on an estate's database.

@@ -13,7 +13,7 @@ from bot.services.context import EstateContext
 from bot.services.notify import Outgoing
 from bot.ui import clock_texts
 from storage.models import Callback, Department, Estate, Outbox, Poll, Ticket
-from storage.repo import OPEN_STATUSES
+from storage.repo import IS_OPEN
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Figures:
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
     """Open and past any of its deadlines (the same rule /overdue and the digest use)."""
     return and_(
-        Ticket.status.in_(OPEN_STATUSES),
+        IS_OPEN,
         or_(
             and_(Ticket.status == "new", Ticket.claim_due_at < now),
             and_(
