@@ -182,7 +182,7 @@ async def _preview(message: Message, state: FSMContext, services: Services, user
     await state.set_state(Announce.preview)
     kind = _("🚨 Urgent") if data.get("urgent") else _("Routine")
     await message.answer(
-        _("<b>Preview</b> ({kind}, {count} residents):").format(kind=kind, count=count)
+        _("<b>Preview</b> ({kind}, recipients: {count}):").format(kind=kind, count=count)
         + "\n\n"
         + h(data.get("text", "")),
         reply_markup=keyboards.choices(
@@ -210,7 +210,7 @@ async def send(
         await query.message.answer(_("Only a manager can do that."))
         return
     await query.message.answer(
-        _("Queued for {count} residents. You will get a delivery report when it is done.").format(
+        _("Queued; recipients: {count}. You will get a delivery report when it is done.").format(
             count=queued.recipients
         )
     )

@@ -130,7 +130,7 @@ def digest(_: Gettext, day: date, data: "Figures", weekly: bool) -> str:
     if data.answers:
         share = round(100 * data.satisfied / data.answers)
         lines.append(
-            _("Satisfaction, last 7 days: {share}% of {count} answers (target 95%)").format(
+            _("Satisfaction, last 7 days: {share}% (answers: {count}, target 95%)").format(
                 share=share, count=data.answers
             )
         )

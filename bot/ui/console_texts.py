@@ -132,7 +132,7 @@ def _breakdown(title: str, rows: Sequence[tuple[str, int]]) -> list[str]:
 
 
 def _timing(_: Gettext, label: str, timing: "Timing") -> str:
-    return _("• {label}: {median} / {p90} ({count} requests)").format(
+    return _("• {label}: {median} / {p90} (requests: {count})").format(
         label=label,
         median=duration(_, timing.median),
         p90=duration(_, timing.p90),
@@ -182,7 +182,7 @@ def stats(_: Gettext, figures: "Figures", estate_name: str) -> str:
     )
     per_100 = figures.complaints_per_100_flats
     lines.append(
-        _("Complaints per 100 flats: {value} ({complaints} complaints, {flats} flats)").format(
+        _("Complaints per 100 flats: {value} (complaints: {complaints}, flats: {flats})").format(
             value="—" if per_100 is None else f"{per_100:.1f}",
             complaints=figures.complaints,
             flats=figures.flats,
@@ -590,7 +590,7 @@ def invite_sheet_caption(
     _: Gettext, building: str, count: int, page: int, pages: int, expires: str
 ) -> str:
     return _(
-        "🔗 Invitations for {building}: {count} flats, sheet {page} of {pages}; each code is "
+        "🔗 Invitations for {building} (flats: {count}), sheet {page} of {pages}; each code is "
         "single use, valid until {expires}."
     ).format(building=h(building), count=count, page=page, pages=pages, expires=expires)
 
@@ -615,7 +615,7 @@ def report_usage(_: Gettext) -> str:
 
 
 def export_caption(_: Gettext, count: int, period: str) -> str:
-    return _("📄 {count} requests registered {period}.").format(count=count, period=period)
+    return _("📄 Requests registered {period}: {count}.").format(count=count, period=period)
 
 
 def too_many_rows(_: Gettext, count: int) -> str:
@@ -707,7 +707,7 @@ class ComplaintFigures:
 def complaints_summary(_: Gettext, c: ComplaintFigures) -> list[str]:
     lines = [
         _("<b>Complaints</b>: {count}").format(count=c.total),
-        _("Repeat complainants: {residents} residents with {complaints} complaints").format(
+        _("Repeat complainants: {residents} (their complaints: {complaints})").format(
             residents=c.repeat_residents, complaints=c.repeat_complaints
         ),
         _("Time to acknowledge: {median} / {p90}").format(
@@ -726,7 +726,7 @@ def complaints_summary(_: Gettext, c: ComplaintFigures) -> list[str]:
 
 
 def report_caption(_: Gettext, estate: str, period: str, total: int) -> str:
-    return _("📈 <b>Report</b> · {estate} · {period} · {count} requests").format(
+    return _("📈 <b>Report</b> · {estate} · {period} · requests: {count}").format(
         estate=h(estate), period=period, count=total
     )
 

@@ -60,7 +60,7 @@ async def announce(stack: Stack, text: str) -> None:
     await stack.feed(mia.text(text))
     await stack.feed(mia.press(stack.keyboard(mia.id), "Urgent"))
     await stack.feed(mia.press(stack.keyboard(mia.id), "Now"))
-    assert f"{RESIDENTS} residents" in stack.keyboard(mia.id).content
+    assert f"recipients: {RESIDENTS}" in stack.keyboard(mia.id).content
     stack.tg.rate_limits(enabled=True)  # from here on, Telegram's limits (a person taps slower)
     await asyncio.sleep(1.1)
     await stack.feed(mia.press(stack.keyboard(mia.id), "Send"))

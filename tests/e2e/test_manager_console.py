@@ -67,16 +67,16 @@ async def test_stats_in_private_and_in_the_managers_group(quarter: Stack) -> Non
         "• Light out: 2",
         "• Customer service: 4",
         "• Block B: 5",
-        "• to claim: 53 min / 1 d 22 h (8 requests)",
-        "• to arrive on site: 1 h 15 min / 1 h 57 min (4 requests)",
-        "• to resolve: 3 d 8 h / 5 d 5 h (7 requests)",
+        "• to claim: 53 min / 1 d 22 h (requests: 8)",
+        "• to arrive on site: 1 h 15 min / 1 h 57 min (requests: 4)",
+        "• to resolve: 3 d 8 h / 5 d 5 h (requests: 7)",
         "• claimed in time: 45% (5 of 11)",
         "• on site in time: 50% (1 of 2)",
         "• resolved in time: 67% (6 of 9)",
         "Overdue now: 4",
         "Satisfaction (4–5 of 5): 50% (2 of 4), target 95%",
         "Callbacks within 48 h: 50% (2 of 4), target 100%",
-        "Complaints per 100 flats: 5.0 (2 complaints, 40 flats)",
+        "Complaints per 100 flats: 5.0 (complaints: 2, flats: 40)",
         "Messages given up by the outbox: 2",
     ):
         assert line in text, line
@@ -308,7 +308,7 @@ async def test_exports_open_with_the_expected_rows(quarter: Stack) -> None:
     mia = await quarter.staff("mia")
     await quarter.feed(mia.command("export", f"xlsx {Q4}"))
     message = quarter.last(mia.id)
-    assert message.method == "sendDocument" and "12 requests" in message.content
+    assert message.method == "sendDocument" and "Requests registered 2026-10-01 – 2026-12-31: 12." in message.content
     book = load_workbook(io.BytesIO(file_of(quarter, message)))
     assert book.sheetnames == ["Requests"]
     rows = list(book["Requests"].iter_rows(values_only=True))
@@ -348,9 +348,9 @@ async def test_quarterly_report_charts_and_workbook(quarter: Stack) -> None:
         "Top categories",
         "Complaints by category",
     ]
-    assert "Report · Test Court · 2026-10-01 – 2026-12-31 · 12 requests" in photos[0].content
+    assert "Report · Test Court · 2026-10-01 – 2026-12-31 · requests: 12" in photos[0].content
     summary = next(m.content for m in sent if "Repeat complainants" in m.content)
-    assert "Complaints: 2" in summary and "1 residents with 2 complaints" in summary
+    assert "Complaints: 2" in summary and "Repeat complainants: 1 (their complaints: 2)" in summary
     assert "Answered: 100% (2 of 2)" in summary
 
     workbook = sent[-1]

@@ -43,9 +43,9 @@ async def test_the_taps_record_each_steps_time_and_stats_reads_it(stack: Stack) 
     assert await durations(stack, number) == (300, 420, None)
     await stack.feed(mia.command("stats", "today"))
     shown = TAG.sub("", stack.last(mia.id).content)
-    assert "• to claim: 5 min / 5 min (1 " in shown
-    assert "• to arrive on site: 7 min / 7 min (1 " in shown
-    assert "• to resolve: — / — (0 " in shown
+    assert "• to claim: 5 min / 5 min (requests: 1)" in shown
+    assert "• to arrive on site: 7 min / 7 min (requests: 1)" in shown
+    assert "• to resolve: — / — (requests: 0)" in shown
 
     stack.clock.advance(timedelta(hours=1, minutes=5))  # 12:05:00.1
     await stack.feed(sam.press(stack.card(PLUMBING, number), "Done"))
@@ -54,4 +54,4 @@ async def test_the_taps_record_each_steps_time_and_stats_reads_it(stack: Stack) 
     assert await durations(stack, number) == (300, 420, 7500)
     await stack.feed(mia.command("stats", "today"))
     shown = TAG.sub("", stack.last(mia.id).content)
-    assert "• to resolve: 2 h 05 min / 2 h 05 min (1 " in shown
+    assert "• to resolve: 2 h 05 min / 2 h 05 min (requests: 1)" in shown
