@@ -63,6 +63,28 @@ async def reminded(engine: AsyncEngine) -> list[str]:
         return list(keys)
 
 
+def request_row(
+    estate_id: int, department_id: int, seq: int, description: str, **values: Any
+) -> dict[str, Any]:
+    """A repair request's row as the migrations' tests insert it, before any revision's own
+    columns (``values``: status, times, …)."""
+    return {
+        "estate_id": estate_id,
+        "kind": "repair",
+        "seq": seq,
+        "number": f"R-{seq:06d}",
+        "department_id": department_id,
+        "place": "flat",
+        "description": description,
+        "emergency": False,
+        "status": "new",
+        "version": 1,
+        "message_count": 0,
+        "photo_count": 0,
+        **values,
+    }
+
+
 async def seed_0004(engine: AsyncEngine) -> dict[str, int]:
     """Four requests as revision 0004 left them at NOW: reminded, closed before its reminder,
     due but not yet swept, and not due yet. Their ids by name."""
@@ -82,24 +104,17 @@ async def seed_0004(engine: AsyncEngine) -> dict[str, int]:
         )
         for seq, (name, status, minutes, was_reminded) in enumerate(rows, start=1):
             remind_at = NOW + timedelta(minutes=minutes)
-            values: dict[str, Any] = {
-                "estate_id": estate_id,
-                "kind": "repair",
-                "seq": seq,
-                "number": f"R-{seq:06d}",
-                "department_id": department_id,
-                "place": "flat",
-                "description": name,
-                "emergency": False,
-                "status": status,
-                "version": 1,
-                "created_at": remind_at - timedelta(minutes=15),
-                "claim_remind_at": remind_at,
-                "claim_due_at": NOW + timedelta(hours=1),
-                "claim_reminded_at": remind_at if was_reminded else None,
-                "message_count": 0,
-                "photo_count": 0,
-            }
+            values = request_row(
+                estate_id,
+                department_id,
+                seq,
+                name,
+                status=status,
+                created_at=remind_at - timedelta(minutes=15),
+                claim_remind_at=remind_at,
+                claim_due_at=NOW + timedelta(hours=1),
+                claim_reminded_at=remind_at if was_reminded else None,
+            )
             await connection.execute(TICKETS_0004.insert().values(values))
             ids[name] = int(
                 await connection.scalar(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.migrate import downgrade_engine, upgrade_engine
 from storage.models import Ticket
 from tests.conftest import database_url, drop_isolated, isolated_engine
-from tests.test_migration_0005 import ESTATE, deps_at, sweep_at
+from tests.test_migration_0005 import ESTATE, deps_at, request_row, sweep_at
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 INDEX = "ix_tickets_status_claim_remind_at"
@@ -31,24 +31,16 @@ async def seed_due_requests(engine: AsyncEngine, count: int) -> None:
         department_id = await connection.scalar(
             text("SELECT id FROM departments WHERE code = 'plumbing'")
         )
-        rows: list[dict[str, Any]] = [
-            {
-                "estate_id": estate_id,
-                "kind": "repair",
-                "seq": seq,
-                "number": f"R-{seq:06d}",
-                "department_id": department_id,
-                "place": "flat",
-                "description": "leak",
-                "emergency": False,
-                "status": "new",
-                "version": 1,
-                "created_at": NOW - timedelta(minutes=20),
-                "claim_remind_at": NOW - timedelta(minutes=5, seconds=seq),
-                "claim_due_at": NOW + timedelta(minutes=10),
-                "message_count": 0,
-                "photo_count": 0,
-            }
+        rows = [
+            request_row(
+                estate_id,
+                department_id,
+                seq,
+                "leak",
+                created_at=NOW - timedelta(minutes=20),
+                claim_remind_at=NOW - timedelta(minutes=5, seconds=seq),
+                claim_due_at=NOW + timedelta(minutes=10),
+            )
             for seq in range(1, count + 1)
         ]
         await connection.execute(insert(Ticket), rows)

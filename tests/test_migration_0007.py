@@ -11,7 +11,7 @@ from bot.domain.elapsed import whole_seconds
 from storage.migrate import downgrade_engine, upgrade_engine
 from storage.types import UTCDateTime
 from tests.conftest import database_url, drop_isolated, isolated_engine
-from tests.test_migration_0005 import NOW, TICKETS_0004, deps_at
+from tests.test_migration_0005 import NOW, TICKETS_0004, deps_at, request_row
 
 STEPS = ("claimed_at", "on_site_at", "resolved_at")
 TIMES = table(
@@ -54,21 +54,9 @@ async def test_requests_in_the_table_get_their_durations(db_kind: str, tmp_path:
             estate_id = await connection.scalar(text("SELECT id FROM estates"))
             department_id = await connection.scalar(text("SELECT id FROM departments"))
             for seq, (name, times) in enumerate(cases.items(), start=1):
-                row = {
-                    "estate_id": estate_id,
-                    "kind": "repair",
-                    "seq": seq,
-                    "number": f"R-{seq:06d}",
-                    "department_id": department_id,
-                    "place": "flat",
-                    "description": name,
-                    "emergency": False,
-                    "status": "closed",
-                    "version": 1,
-                    "created_at": created,
-                    "message_count": 0,
-                    "photo_count": 0,
-                }
+                row = request_row(
+                    estate_id, department_id, seq, name, status="closed", created_at=created
+                )
                 await connection.execute(TICKETS_0004.insert().values(row))
                 await connection.execute(
                     TIMES.update()
