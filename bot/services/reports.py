@@ -324,7 +324,7 @@ async def sla_by_department(
 
 
 async def complaint_figures(
-    session: AsyncSession, estate_id: int, period: Period, locale: str, none: str, dialect: str
+    session: AsyncSession, estate_id: int, period: Period, locale: str, none: str
 ) -> ComplaintFigures:
     where = [*stats.cohort(estate_id, period, None), Ticket.kind == TicketKind.COMPLAINT.value]
     total = int(await session.scalar(select(func.count(Ticket.id)).where(*where)) or 0)
@@ -351,9 +351,9 @@ async def complaint_figures(
         or 0
     )
     timings = {}
-    for name, column in (("acknowledge", Ticket.claimed_at), ("answer", Ticket.resolved_at)):
-        value = stats.seconds_between(column, Ticket.created_at, dialect)
-        n, (median, p90) = await stats.percentiles(session, value, [*where, column.is_not(None)])
+    for name, step in (("acknowledge", "claimed_at"), ("answer", "resolved_at")):
+        value = stats.step_duration(step)
+        n, (median, p90) = await stats.percentiles(session, value, [*where, value.is_not(None)])
         timings[name] = Timing(n, median, p90)
     return ComplaintFigures(
         total=total,
@@ -614,9 +614,7 @@ class ReportService(Service):
                     locale,
                     none,
                 ),
-                complaints=await complaint_figures(
-                    session, estate.id, period, locale, none, dialect
-                )
+                complaints=await complaint_figures(session, estate.id, period, locale, none)
                 if word in QUARTER_WORDS
                 else None,
                 labels=chart_labels(_),

@@ -217,9 +217,23 @@ def pg_percentiles(value: ColumnElement[Any], ps: Sequence[float]) -> ColumnElem
     ).within_group(value)
 
 
-def _unpack(found: Sequence[float | None] | None, n: int, size: int) -> list[float | None]:
+def percentile_column(
+    value: ColumnElement[Any], ps: Sequence[float], dialect: str
+) -> ColumnElement[Any]:
+    """The aggregate that gives ``value``'s percentiles ``ps`` (read back with
+    ``percentiles_found``): ``percentile_cont`` on PostgreSQL, on SQLite the values themselves in
+    one ``group_concat`` (interpolated here)."""
+    if dialect == "postgresql":
+        return pg_percentiles(value, ps)
+    return func.group_concat(value)
+
+
+def percentiles_found(found: Any, n: int, ps: Sequence[float], dialect: str) -> list[float | None]:
+    """The percentiles from what ``percentile_column`` read (``n``: how many values)."""
+    if dialect != "postgresql":
+        return interpolated(_sqlite_values(found), ps)
     if n == 0 or found is None:
-        return [None] * size
+        return [None for _ in ps]
     return [None if v is None else float(v) for v in found]
 
 
@@ -231,37 +245,15 @@ async def percentiles(
 ) -> tuple[int, list[float | None]]:
     """How many values, and their percentiles (see the module's definition). ``where`` must
     select the rows that have a value (e.g. ``claimed_at IS NOT NULL``)."""
-    if dialect_of(session) == "postgresql":
-        return await percentiles_postgresql(session, value, where, ps)
-    return await percentiles_sqlite(session, value, where, ps)
-
-
-async def percentiles_postgresql(
-    session: AsyncSession,
-    value: ColumnElement[Any],
-    where: Sequence[ColumnElement[Any]],
-    ps: Sequence[float],
-) -> tuple[int, list[float | None]]:
-    row = (
+    dialect = dialect_of(session)
+    n, found = (
         await session.execute(
-            select(func.count(value), pg_percentiles(value, ps)).select_from(Ticket).where(*where)
+            select(func.count(value), percentile_column(value, ps, dialect))
+            .select_from(Ticket)
+            .where(*where)
         )
     ).one()
-    n = int(row[0] or 0)
-    return n, _unpack(row[1], n, len(ps))
-
-
-async def percentiles_sqlite(
-    session: AsyncSession,
-    value: ColumnElement[Any],
-    where: Sequence[ColumnElement[Any]],
-    ps: Sequence[float],
-) -> tuple[int, list[float | None]]:
-    """The values come back as one ``group_concat`` string and are sorted here (see
-    ``_sqlite_values``)."""
-    found = await session.scalar(select(func.group_concat(value)).where(*where, value.is_not(None)))
-    values = _sqlite_values(found)
-    return len(values), interpolated(values, ps)
+    return int(n or 0), percentiles_found(found, int(n or 0), ps, dialect)
 
 
 def _sqlite_values(found: str | None) -> list[float]:
@@ -293,20 +285,13 @@ async def percentiles_of_each(
     ps: Sequence[float] = (MEDIAN, P90),
 ) -> list[list[float | None]]:
     """The percentiles of several values over the same rows (each value NULL where it has none),
-    with one read of the rows: the same figures as ``percentiles`` for each value with
-    ``<value> IS NOT NULL`` added to ``where``. ``counts`` are the values' non-NULL counts."""
-    if dialect_of(session) == "postgresql":
-        columns = [pg_percentiles(value, ps) for value in values]
-        row = (await session.execute(select(*columns).select_from(Ticket).where(*where))).one()
-        return [_unpack(row[i], counts[i], len(ps)) for i in range(len(values))]
-    row = (
-        await session.execute(
-            select(*[func.group_concat(value) for value in values])
-            .select_from(Ticket)
-            .where(*where)
-        )
-    ).one()
-    return [interpolated(_sqlite_values(found), ps) for found in row]
+    with one read of the rows, as ``compute`` reads the steps' durations: the same figures as
+    ``percentiles`` for each value with ``<value> IS NOT NULL`` added to ``where``. ``counts``
+    are the values' non-NULL counts."""
+    dialect = dialect_of(session)
+    columns = [percentile_column(value, ps, dialect) for value in values]
+    row = (await session.execute(select(*columns).select_from(Ticket).where(*where))).one()
+    return [percentiles_found(row[i], counts[i], ps, dialect) for i in range(len(values))]
 
 
 def met_condition(done: Any, due: Any) -> ColumnElement[bool]:
@@ -476,8 +461,8 @@ async def compute(
         await session.execute(text(f"SET LOCAL work_mem = '{STATS_WORK_MEM}'"))
     where = cohort(estate_id, period, department_id)
     # One read of the period's requests for the counts, the compliance, how many reached each
-    # step and the durations' percentiles (PostgreSQL) or the durations themselves (SQLite: one
-    # ``group_concat`` each, sorted here); one for the four breakdowns (was 13 reads).
+    # step and the durations' percentiles (``percentile_column``); one for the four breakdowns
+    # (was 13 reads).
     durations = [step_duration(done) for _n, done, _d in STEPS]
     row = (
         await session.execute(
@@ -486,12 +471,7 @@ async def compute(
                 _count_if(Ticket.kind == TicketKind.COMPLAINT.value),
                 *compliance_columns(now),
                 *[func.count(getattr(Ticket, done)) for _n, done, _d in STEPS],
-                *(
-                    pg_percentiles(duration, (MEDIAN, P90))
-                    if dialect == "postgresql"
-                    else func.group_concat(duration)
-                    for duration in durations
-                ),
+                *[percentile_column(duration, (MEDIAN, P90), dialect) for duration in durations],
             ).where(*where)
         )
     ).one()
@@ -504,14 +484,7 @@ async def compute(
     counts = [int(n or 0) for n in row[2 + 2 * len(STEPS) : 2 + 3 * len(STEPS)]]
     found = row[2 + 3 * len(STEPS) :]
     step_timings = {
-        name: Timing(
-            counts[i],
-            *(
-                _unpack(found[i], counts[i], 2)
-                if dialect == "postgresql"
-                else interpolated(_sqlite_values(found[i]), (MEDIAN, P90))
-            ),
-        )
+        name: Timing(counts[i], *percentiles_found(found[i], counts[i], (MEDIAN, P90), dialect))
         for i, (name, _d, _u) in enumerate(STEPS)
     }
     kinds, categories, departments, buildings = await breakdowns(

@@ -352,6 +352,9 @@ async def test_quarterly_report_charts_and_workbook(quarter: Stack) -> None:
     summary = next(m.content for m in sent if "Repeat complainants" in m.content)
     assert "Complaints: 2" in summary and "Repeat complainants: 1 (their complaints: 2)" in summary
     assert "Answered: 100% (2 of 2)" in summary
+    # 35 h and 1 h to acknowledge, 109.5 h and 149 h to answer: medians and 90th percentiles
+    assert "Time to acknowledge: 18 h 00 min / 1 d 8 h" in summary
+    assert "Time to answer: 5 d 9 h / 6 d 1 h" in summary
 
     workbook = sent[-1]
     assert workbook.method == "sendDocument"
