@@ -2,6 +2,7 @@
 
     python -m bench.botproc frontdoor   --api URL --mode polling|webhook --port N --notify PORT --db URL [--redis URL]
     python -m bench.botproc aiogram-echo --api URL --mode polling|webhook --port N --notify PORT
+    python -m bench.botproc aiogram-once --api URL --mode polling|webhook --port N --notify PORT --db URL
     python -m bench.botproc ptb-echo    --api URL --mode polling|webhook --port N --notify PORT
 
 Every bot reports each handled update to the driver as one UDP datagram on 127.0.0.1:PORT:
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import logging
+import os
 import socket
 import sys
 import time
@@ -63,6 +66,31 @@ def wrap_aiogram(dispatcher: Any, notifier: Notifier) -> None:
     dispatcher.feed_update = feed_update
 
 
+async def _arrival_record(url: str) -> Any:
+    """``aiogram-once``: the echo bot plus what exactly-once costs Frontdoor on every update,
+    before any handler: its own ``UpdateLog.arrive`` (one transaction recording the update id and
+    reading who sent it), on its own engine and schema. The floor of a bot on this stack that
+    does not answer a redelivered update twice."""
+    from aiogram.types import Update
+
+    from bot.domain.clock import SystemClock
+    from bot.i18n import Translator, make_i18n
+    from bot.services.base import ServiceDeps
+    from bot.services.updates import UpdateLog
+    from storage.engine import make_engine, make_sessionmaker
+
+    log = UpdateLog(ServiceDeps(make_sessionmaker(make_engine(url)), SystemClock(), Translator(make_i18n())))
+
+    async def record(handler: Any, update: Update, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        chat = data.get("event_chat")
+        arrival = await log.arrive(update.update_id, user.id if user else None,
+                                   chat.id if chat else None, chat is None or chat.type == "private")
+        return None if arrival.duplicate else await handler(update, data)
+
+    return record
+
+
 def logging_setup() -> None:
     # As ``frontdoor run`` does (LOG_LEVEL=INFO by default); stderr goes to a file.
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -95,7 +123,54 @@ async def frontdoor(args: argparse.Namespace) -> None:
     if "sql-timing" in args.experiment:
         _time_statements(app.engine)
     wrap_aiogram(app.dispatcher, Notifier(args.notify))
+    if "loop-lag" in args.experiment:
+        _watch_loop()
     await run(app, "all")
+
+
+def _watch_loop() -> None:
+    """Experiment ``loop-lag``: log every stall of the event loop over 20 ms, and every scheduler
+    tick with its duration, to tell where long handling times come from."""
+    from schedules import jobs
+
+    log = logging.getLogger("bench.loop")
+    original = jobs.tick
+
+    async def timed_tick(services: Any) -> Any:
+        started = time.monotonic()
+        report = await original(services)
+        log.warning("tick at %.1f: %.1f ms, %s", started * 1000 % 1e6,
+                    (time.monotonic() - started) * 1000, report.counts)
+        return report
+
+    jobs.tick = timed_tick  # type: ignore[assignment]
+
+    async def watch() -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.002)
+            lag = time.monotonic() - before - 0.002
+            if lag > 0.02:
+                log.warning("stall at %.1f: %.1f ms", before * 1000 % 1e6, lag * 1000)
+
+    loop = asyncio.get_event_loop()
+    loop.create_task(watch())
+    if "slow-callbacks" in sys.argv:  # --experiment slow-callbacks: asyncio's debug mode names the task (and costs CPU)
+        loop.set_debug(True)
+        loop.slow_callback_duration = 0.04
+
+    import gc
+
+    collecting: dict[str, float] = {}
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collecting["t"] = time.monotonic()
+        elif info["generation"] == 2 or time.monotonic() - collecting["t"] > 0.01:
+            log.warning("gc gen %d at %.1f: %.1f ms", info["generation"],
+                        collecting["t"] * 1000 % 1e6, (time.monotonic() - collecting["t"]) * 1000)
+
+    gc.callbacks.append(on_gc)
 
 
 def _inline_sqlite_engine(url: str) -> Any:
@@ -161,6 +236,9 @@ async def aiogram_echo(args: argparse.Namespace) -> None:
     @dp.message()
     async def echo(message: Message) -> None:
         await message.answer(message.text or "…")
+
+    if args.bot == "aiogram-once":
+        dp.update.outer_middleware(await _arrival_record(args.db))
 
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(args.api)))
     wrap_aiogram(dp, Notifier(args.notify))
@@ -229,7 +307,7 @@ def ptb_echo(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("bot", choices=["frontdoor", "aiogram-echo", "ptb-echo"])
+    parser.add_argument("bot", choices=["frontdoor", "aiogram-echo", "aiogram-once", "ptb-echo"])
     parser.add_argument("--api", required=True)
     parser.add_argument("--mode", choices=["polling", "webhook"], default="polling")
     parser.add_argument("--port", type=int, required=True)
@@ -241,15 +319,25 @@ def main() -> None:
                         "earlier ones are now in the bot)")
     args = parser.parse_args()
     logging_setup()
+    # BENCH_CPROFILE=file: a deterministic profile of the whole run, written when the bot stops
+    # (py-spy cuts stacks at SQLAlchemy's greenlets, so its split by caller is incomplete).
+    profile_to = os.environ.get("BENCH_CPROFILE")
+    profiler = cProfile.Profile() if profile_to else None
+    if profiler is not None:
+        profiler.enable()
     try:
         if args.bot == "frontdoor":
             asyncio.run(frontdoor(args))
-        elif args.bot == "aiogram-echo":
+        elif args.bot in ("aiogram-echo", "aiogram-once"):
             asyncio.run(aiogram_echo(args))
         else:
             ptb_echo(args)
     except KeyboardInterrupt:  # the benchmark stops bots with SIGINT
         pass
+    finally:
+        if profiler is not None and profile_to:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,12 @@ async def part_updates(opts: Options, workdir: Path) -> list[Any]:
     scenarios += [
         ScenarioConfig("aiogram echo, polling", "aiogram-echo", "polling"),
         ScenarioConfig("aiogram echo, webhook", "aiogram-echo", "webhook"),
+        # The echo bot plus Frontdoor's arrival record (UpdateLog.arrive): the floor of
+        # exactly-once on this stack, next to the echo bot it is measured against.
+        ScenarioConfig("aiogram echo + arrival record, SQLite + polling", "aiogram-once", "polling",
+                       "sqlite"),
+        ScenarioConfig("aiogram echo + arrival record, PostgreSQL + webhook", "aiogram-once",
+                       "webhook", "postgres"),
         ScenarioConfig("python-telegram-bot echo, polling", "ptb-echo", "polling"),
         ScenarioConfig("python-telegram-bot echo, webhook", "ptb-echo", "webhook"),
     ]
@@ -215,6 +221,14 @@ def updates_section(report: Report, results: list[Any], opts: Options) -> list[t
                 summary.append((f"6. RSS, {c.residents:,} residents, {r.updates_handled:,} updates ({'PostgreSQL + Redis' if c.redis else 'PostgreSQL'})",
                                 f"{r.rss_mb:.0f} MB (at start {r.rss_start_mb:.0f} MB)", "< 200 MB",
                                 verdict(r.rss_mb < TARGET_RSS)))
+        if c.bot == "aiogram-once":
+            echo = echo_for(c.mode)
+            if echo is not None and echo.saturation is not None:
+                ratio = s.throughput / max(1e-9, echo.saturation.throughput)
+                notes.append(f"floor: {ratio:.2f}× aiogram echo; p99 at {opts.rate:.0f}/s {ms(f.p(99))}")
+                summary.append((f"1. floor: aiogram echo + arrival record ({c.mode}), for reference",
+                                f"{s.throughput:.0f}/s vs {echo.saturation.throughput:.0f}/s = {ratio:.2f}×; "
+                                f"p99 at {opts.rate:.0f}/s {ms(f.p(99))}", "—", "reference"))
         other = max(0.0, f.system_cpu * (psutil.cpu_count() or 1) - f.bot_cpu - f.driver_cpu)
         report.add(
             f"| {c.label} | {s.throughput:.0f} | {ms(s.p(50))} / {ms(s.p(99))} | "

@@ -45,9 +45,9 @@ from bench.load import (
 @dataclass
 class ScenarioConfig:
     label: str
-    bot: str  # frontdoor, aiogram-echo, ptb-echo
+    bot: str  # frontdoor, aiogram-echo, aiogram-once (echo + arrival record), ptb-echo
     mode: str  # polling, webhook
-    database: str | None = None  # sqlite, postgres (Frontdoor only)
+    database: str | None = None  # sqlite, postgres (Frontdoor and aiogram-once)
     redis: bool = False
     residents: int = 100_000  # in the database
     active: int = 1_500  # residents who act (and exist in the fake server)
@@ -129,7 +129,7 @@ async def run_scenario(config: ScenarioConfig, workdir: Path) -> ScenarioResult:
     frontdoor = config.bot == "frontdoor"
     db_url = None
     setup_started = time.perf_counter()
-    if frontdoor:
+    if config.database is not None:  # Frontdoor, and the echo bot with its arrival record
         if config.database == "postgres":
             db_url = await pg_recreate()
         else:
@@ -306,7 +306,7 @@ async def main_cli() -> None:  # a single scenario, for ad-hoc runs
     import argparse
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("bot", choices=["frontdoor", "aiogram-echo", "ptb-echo"])
+    parser.add_argument("bot", choices=["frontdoor", "aiogram-echo", "aiogram-once", "ptb-echo"])
     parser.add_argument("--mode", default="polling")
     parser.add_argument("--db", default="sqlite")
     parser.add_argument("--redis", action="store_true")
@@ -319,7 +319,8 @@ async def main_cli() -> None:  # a single scenario, for ad-hoc runs
     parser.add_argument("--experiment", action="append", default=[],
                         help="a proposed fix applied from outside (see bench/botproc.py)")
     args = parser.parse_args()
-    config = ScenarioConfig(f"{args.bot} {args.db} {args.mode}", args.bot, args.mode, args.db,
+    database = args.db if args.bot in ("frontdoor", "aiogram-once") else None
+    config = ScenarioConfig(f"{args.bot} {args.db} {args.mode}", args.bot, args.mode, database,
                             args.redis, residents=args.residents, duration=args.duration,
                             concurrency=args.concurrency, rate=args.rate, profile=args.profile,
                             ladder=tuple(float(x) for x in args.ladder.split(",") if x),
