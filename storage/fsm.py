@@ -19,6 +19,7 @@ from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.dialects import dialect_of, per_dialect
+from storage.engine import engine_of
 from storage.models import FsmRecord
 
 DEFAULT_CACHE_SIZE = 10_000
@@ -65,6 +66,7 @@ class DatabaseStorage(BaseStorage):
         self, sessions: async_sessionmaker[AsyncSession], cache_size: int = DEFAULT_CACHE_SIZE
     ) -> None:
         self.sessions = sessions
+        self.engine = engine_of(sessions)  # writes: Core statements on a connection
         self.cache_size = cache_size
         self._cache: OrderedDict[str, _Dialog] = OrderedDict()
 
@@ -124,14 +126,15 @@ class DatabaseStorage(BaseStorage):
 
     async def _flush(self, dialogs: dict[str, _Dialog]) -> None:
         try:
-            async with self.sessions.begin() as session:
-                dialect = dialect_of(session)
+            # Core statements on a connection: an ORM session's bookkeeping cost more than them.
+            async with self.engine.begin() as connection:
+                dialect = dialect_of(connection)
                 for key, dialog in dialogs.items():
                     if dialog.state is None and not dialog.data:
-                        await session.execute(FORGET, {"key": key})
+                        await connection.execute(FORGET, {"key": key})
                     else:
                         values = {"key": key, "state": dialog.state, "data": dialog.data}
-                        await session.execute(UPSERT[dialect], values)
+                        await connection.execute(UPSERT[dialect], values)
         except BaseException:
             for key in dialogs:  # memory must not claim what the table does not hold
                 self._cache.pop(key, None)

@@ -7,7 +7,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, and_, bindparam, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialects import INSERTS, dialect_of
+from storage.dialects import INSERTS, Executor, dialect_of, per_dialect
 from storage.models import MessageLink, Outbox
 
 
@@ -104,14 +104,20 @@ async def enqueue_selected(session: AsyncSession, statement: Any, params: dict[s
     return count
 
 
-async def link_message(
-    session: AsyncSession, chat_id: int, message_id: int, ticket_id: int
-) -> None:
-    await session.execute(
-        INSERTS[dialect_of(session)](MessageLink)
-        .values(chat_id=chat_id, message_id=message_id, ticket_id=ticket_id)
-        .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
+LINK_MESSAGE = per_dialect(
+    lambda insert: insert(MessageLink)
+    .values(
+        chat_id=bindparam("chat_id"),
+        message_id=bindparam("message_id"),
+        ticket_id=bindparam("ticket_id"),
     )
+    .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
+)
+
+
+async def link_message(executor: Executor, chat_id: int, message_id: int, ticket_id: int) -> None:
+    values = {"chat_id": chat_id, "message_id": message_id, "ticket_id": ticket_id}
+    await executor.execute(LINK_MESSAGE[dialect_of(executor)], values)
 
 
 async def ticket_for_message(session: AsyncSession, chat_id: int, message_id: int) -> int | None:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import Executor
 from storage.models import Department, Outbox
 
 PENDING = "pending"
@@ -130,10 +131,10 @@ NEXT_RETRY_AT = select(func.min(Outbox.next_attempt_at)).where(
 PENDING_COUNT = select(func.count()).where(_undelivered())
 
 
-async def next_retry_at(session: AsyncSession, now: datetime) -> datetime | None:
+async def next_retry_at(executor: Executor, now: datetime) -> datetime | None:
     """When the earliest undelivered row that is not due yet becomes due (a retry, or the end
     of a lease)."""
-    return await session.scalar(NEXT_RETRY_AT, {"now": now})
+    return await executor.scalar(NEXT_RETRY_AT, {"now": now})
 
 
 async def pending_count(session: AsyncSession) -> int:

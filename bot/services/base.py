@@ -4,12 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.domain.clock import Clock
 from bot.i18n import Gettext, Translator
 from bot.services.context import estate_context
 from bot.services.notify import Outgoing
+from storage.engine import engine_of
 
 
 @dataclass
@@ -28,6 +29,14 @@ class Service:
         """One use case, one transaction."""
         async with self.deps.sessions.begin() as session:
             yield session
+
+    @asynccontextmanager
+    async def statements(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction of Core statements, on a connection without an ORM session: for the
+        work every update does (recording it, reading who sent it), where a session's own
+        bookkeeping cost more than the statements (bench/README.md, round 8)."""
+        async with engine_of(self.deps.sessions).begin() as connection:
+            yield connection
 
     def tr(self, locale: str) -> Gettext:
         return self.deps.translator.for_locale(locale)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.base import Service
 from bot.services.tickets import TicketService
 from storage import repo
+from storage.dialects import Executor
 from storage.models import Department, Estate, Staff
 
 
@@ -41,15 +42,15 @@ GROUP_LANGUAGE = (
     .where(Department.chat_id == bindparam("chat_id"))
     .limit(1)
 )
+FIRST_ESTATE_LANGUAGE = select(Estate.language).order_by(Estate.id).limit(1)
 
 
-async def group_language(session: AsyncSession, chat_id: int) -> str | None:
+async def group_language(executor: Executor, chat_id: int) -> str | None:
     """The language of the estate a staff group belongs to (or of the only estate): cards and
     prompts in staff groups use it."""
-    language = await session.scalar(GROUP_LANGUAGE, {"chat_id": chat_id})
+    language = await executor.scalar(GROUP_LANGUAGE, {"chat_id": chat_id})
     if language is None:
-        estate = await repo.only_estate(session)
-        language = estate.language if estate is not None else None
+        language = await executor.scalar(FIRST_ESTATE_LANGUAGE)
     return language
 
 

@@ -6,12 +6,12 @@ from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, delete, literal, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.services.base import Service
 from bot.services.residents import FIRST_ESTATE_NAME, RESIDENT_COLUMNS, ResidentInfo
 from bot.services.staff import STAFF_COLUMNS, StaffInfo, group_language
-from storage.dialects import dialect_of, per_dialect
+from storage.dialects import Executor, dialect_of, per_dialect
 from storage.models import ProcessedUpdate
 
 
@@ -52,8 +52,8 @@ RECORD = per_dialect(
 )
 
 
-async def who_is(session: AsyncSession, telegram_id: int) -> tuple[ResidentInfo, StaffInfo | None]:
-    row = (await session.execute(WHO_IS, {"telegram_id": telegram_id})).one()
+async def who_is(executor: Executor, telegram_id: int) -> tuple[ResidentInfo, StaffInfo | None]:
+    row = (await executor.execute(WHO_IS, {"telegram_id": telegram_id})).one()
     estate_name, status, language, unreachable, flat, building = row[:6]
     staff_id, staff_name, role, staff_language = row[6:]
     found = (
@@ -71,22 +71,22 @@ class UpdateLog(Service):
         self, update_id: int, user_id: int | None, chat_id: int | None, private: bool
     ) -> Arrival:
         """Record the update and read who sent it, in one transaction."""
-        async with self.transaction() as session:
-            if await self._record(session, update_id):
+        async with self.statements() as connection:
+            if await self._record(connection, update_id):
                 return Arrival(duplicate=True)
             if user_id is None:
                 return Arrival(duplicate=False)
             if not private and chat_id is not None:
-                return Arrival(duplicate=False, group_locale=await group_language(session, chat_id))
-            resident, staff = await who_is(session, user_id)
+                return Arrival(duplicate=False, group_locale=await group_language(connection, chat_id))
+            resident, staff = await who_is(connection, user_id)
             return Arrival(duplicate=False, resident=resident, staff=staff)
 
-    async def _record(self, session: AsyncSession, update_id: int) -> bool:
+    async def _record(self, connection: AsyncConnection, update_id: int) -> bool:
         """Record the update; True if it had been recorded before."""
-        result = await session.execute(
-            RECORD[dialect_of(session)], {"update_id": update_id, "at": self.deps.clock.now()}
+        result = await connection.execute(
+            RECORD[dialect_of(connection)], {"update_id": update_id, "at": self.deps.clock.now()}
         )
-        return bool(result.rowcount == 0)  # type: ignore[attr-defined]
+        return bool(result.rowcount == 0)
 
     async def forget_older_than(self, days: int = 7) -> None:
         async with self.transaction() as session:

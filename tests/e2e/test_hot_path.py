@@ -149,6 +149,6 @@ async def test_a_dialog_write_that_fails_leaves_memory_as_the_table_is(stack: St
         async with storage.writes_at_end():
             await storage.set_state(key, "NewRequest:category")
             assert await storage.get_state(key) == "NewRequest:category"  # within the update
-            storage.sessions = Down()  # type: ignore[assignment]
-    storage.sessions = stack.app.sessions
+            storage.engine = Down()  # type: ignore[assignment]
+    storage.engine = stack.app.engine
     assert await storage.get_state(key) == "NewRequest:kind"  # read again from the table
