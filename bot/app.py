@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import OutboxSender
 from bot.domain.clock import Clock, SystemClock
+from bot.heap import freeze_startup_heap
 from bot.i18n import Translator, make_i18n
 from bot.metrics import Metrics
 from bot.services import Services
@@ -193,6 +194,7 @@ def web_app(app: App, with_webhook: bool) -> web.Application:
 async def run(app: App, role: str = "all") -> None:
     """``all``: everything in one process; ``web``: receive updates (any number of replicas);
     ``worker``: the scheduler and the outbox sender."""
+    freeze_startup_heap()
     background: list[asyncio.Task[None]] = []
     scheduler = None
     if role in ("all", "worker"):
