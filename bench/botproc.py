@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import logging
 import os
 import socket
@@ -36,6 +37,7 @@ if str(ROOT) not in sys.path:
 from bench.common import TOKEN, WEBHOOK_SECRET, ShiftedClock  # noqa: E402
 
 ALLOWED = ["message", "callback_query", "my_chat_member"]
+_KEEP: list[asyncio.Task[None]] = []
 
 
 class Notifier:
@@ -124,13 +126,15 @@ async def frontdoor(args: argparse.Namespace) -> None:
         _time_statements(app.engine)
     wrap_aiogram(app.dispatcher, Notifier(args.notify))
     if "loop-lag" in args.experiment:
-        _watch_loop()
+        _watch_loop(debug="slow-callbacks" in args.experiment)
     await run(app, "all")
 
 
-def _watch_loop() -> None:
-    """Experiment ``loop-lag``: log every stall of the event loop over 20 ms, and every scheduler
-    tick with its duration, to tell where long handling times come from."""
+def _watch_loop(debug: bool) -> None:
+    """Experiment ``loop-lag``: log every stall of the event loop over 20 ms, every full
+    collection and every scheduler tick with its duration, to tell where long handling times come
+    from. With ``slow-callbacks`` as well, asyncio's debug mode names the task of each slow step
+    (and costs CPU of its own)."""
     from schedules import jobs
 
     log = logging.getLogger("bench.loop")
@@ -154,12 +158,10 @@ def _watch_loop() -> None:
                 log.warning("stall at %.1f: %.1f ms", before * 1000 % 1e6, lag * 1000)
 
     loop = asyncio.get_event_loop()
-    loop.create_task(watch())
-    if "slow-callbacks" in sys.argv:  # --experiment slow-callbacks: asyncio's debug mode names the task (and costs CPU)
+    _KEEP.append(loop.create_task(watch()))  # a task nothing refers to may be collected
+    if debug:
         loop.set_debug(True)
         loop.slow_callback_duration = 0.04
-
-    import gc
 
     collecting: dict[str, float] = {}
 
@@ -315,8 +317,8 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--redis")
     parser.add_argument("--experiment", action="append", default=[],
-                        help="a proposed fix to measure from the outside (none pending: the "
-                        "earlier ones are now in the bot)")
+                        help="diagnostics: loop-lag, slow-callbacks (with loop-lag), sql-timing; "
+                        "sqlite-inline is an earlier fix, now in the bot")
     args = parser.parse_args()
     logging_setup()
     # BENCH_CPROFILE=file: a deterministic profile of the whole run, written when the bot stops

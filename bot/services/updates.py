@@ -77,7 +77,9 @@ class UpdateLog(Service):
             if user_id is None:
                 return Arrival(duplicate=False)
             if not private and chat_id is not None:
-                return Arrival(duplicate=False, group_locale=await group_language(connection, chat_id))
+                return Arrival(
+                    duplicate=False, group_locale=await group_language(connection, chat_id)
+                )
             resident, staff = await who_is(connection, user_id)
             return Arrival(duplicate=False, resident=resident, staff=staff)
 

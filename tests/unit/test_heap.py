@@ -21,7 +21,7 @@ def frozen() -> Iterator[None]:
 
 class Node:
     def __init__(self) -> None:
-        self.other: "Node | None" = None
+        self.other: Node | None = None
 
 
 def test_what_start_up_built_is_frozen_and_later_cycles_are_still_collected(frozen: None) -> None:
