@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Integer, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
+from storage.dialects import Executor
 from storage.models import (
     OPEN_STATUSES as OPEN_STATUSES,
 )
@@ -66,9 +67,9 @@ async def resident_by_telegram(session: AsyncSession, telegram_id: int) -> Resid
     return await session.scalar(RESIDENT_BY_TELEGRAM, {"telegram_id": telegram_id})
 
 
-async def resident_ids(session: AsyncSession, telegram_id: int) -> tuple[int, int] | None:
+async def resident_ids(executor: Executor, telegram_id: int) -> tuple[int, int] | None:
     """(id, estate id) of the resident, without loading the entity and its flat."""
-    row = (await session.execute(RESIDENT_IDS, {"telegram_id": telegram_id})).first()
+    row = (await executor.execute(RESIDENT_IDS, {"telegram_id": telegram_id})).first()
     return (row[0], row[1]) if row is not None else None
 
 
@@ -181,10 +182,10 @@ class TicketLine:
 
 
 async def resident_tickets_page(
-    session: AsyncSession, resident_id: int, page: int, size: int
+    executor: Executor, resident_id: int, page: int, size: int
 ) -> tuple[list[TicketLine], int]:
-    total = int(await session.scalar(RESIDENT_TICKET_COUNT, {"resident_id": resident_id}) or 0)
-    rows = await session.execute(
+    total = int(await executor.scalar(RESIDENT_TICKET_COUNT, {"resident_id": resident_id}) or 0)
+    rows = await executor.execute(
         RESIDENT_TICKETS_PAGE, {"resident_id": resident_id, "offset": page * size, "limit": size}
     )
     return [TicketLine(*row) for row in rows], total

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.deadlines import DEFAULT_STANDARDS, Standard, standard_key
 from bot.domain.kinds import TicketKind
 from bot.domain.quiet_hours import QuietHours
 from bot.domain.spans import Span, parse_span
+from storage.dialects import Executor
 from storage.models import Category, Estate
 
 DEFAULT_CLOCK = {
@@ -137,11 +137,11 @@ _PARSED: OrderedDict[tuple[Any, ...], EstateContext] = OrderedDict()
 _PARSED_SIZE = 64
 
 
-async def estate_context(session: AsyncSession, estate_id: int) -> EstateContext | None:
+async def estate_context(executor: Executor, estate_id: int) -> EstateContext | None:
     """The estate's rules as its row holds them now. Every call reads the row (another process,
     ``frontdoor estate apply``, may have changed it); the rules are parsed again only when the
     row differs from one parsed before."""
-    row = (await session.execute(ESTATE_ROW, {"estate_id": estate_id})).first()
+    row = (await executor.execute(ESTATE_ROW, {"estate_id": estate_id})).first()
     if row is None:
         return None
     key = tuple(row)

@@ -28,6 +28,7 @@ from bot.domain.spans import Span
 from bot.i18n import Gettext
 from bot.services import feedback
 from bot.services.base import Service
+from bot.services.context import estate_context
 from bot.services.notify import Outgoing
 from bot.ui import clock_texts, keyboards, texts
 from bot.ui.format import clip, h
@@ -413,18 +414,19 @@ class TicketService(Service):
 
     # ---- what residents read ------------------------------------------------------------
     async def resident_page(self, telegram_id: int, page: int, locale: str) -> ResidentPage | None:
-        async with self.transaction() as session:
-            resident = await repo.resident_ids(session, telegram_id)
+        async with self.statements() as connection:  # columns only: no session needed
+            resident = await repo.resident_ids(connection, telegram_id)
             if resident is None:
                 return None
             resident_id, estate_id = resident
             rows, total = await repo.resident_tickets_page(
-                session, resident_id, max(page, 0), PAGE_SIZE
+                connection, resident_id, max(page, 0), PAGE_SIZE
             )
-            out = await self.outgoing(session, estate_id)
+            ctx = await estate_context(connection, estate_id)
+            assert ctx is not None
             _ = self.tr(locale)
             pages = max(1, -(-total // PAGE_SIZE))
-            entries = [(t.id, texts.ticket_list_line(_, t, out.ctx.tz)) for t in rows]
+            entries = [(t.id, texts.ticket_list_line(_, t, ctx.tz)) for t in rows]
             return ResidentPage(entries, min(max(page, 0), pages - 1), pages, total)
 
     async def resident_view(
